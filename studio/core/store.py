@@ -1,0 +1,724 @@
+"""The project file ``Name.studio``: one SQLite database holding the whole project.
+
+Why one SQLite file: a user can copy, back up and mail it, and SQLite's transactions mean a
+crash, a kill or a full disk leaves the last committed state intact (Audacity moved to a
+single ``.aup3`` for the same reasons). The file runs in WAL mode with foreign keys on and
+``synchronous=FULL``; every save is one transaction; a take's audio commits with its row.
+
+Identification and versions: ``PRAGMA application_id`` marks the file as ours and
+``PRAGMA user_version`` is the schema version. :data:`MIGRATIONS` upgrades older files (after
+copying the original beside it); newer, foreign or damaged files are refused with a
+:class:`ProjectFormatError` and never written to.
+
+Schema, version 1 (see :data:`SCHEMA`):
+
+``meta``         key/value facts about the file (``created_by``, ``created``).
+``project``      a single row (``id = 1``): title, author, language, model, default voice,
+                 settings (JSON).
+``voices``       the cast, ordered by ``position``; one column per voice setting.
+``chapters``     ordered by ``position``.
+``blocks``       paragraphs: ``chapter_id``, ``position``, ``text`` (with inline break tags),
+                 ``voice_id``, ``spans`` (JSON ``[[start, end, voice_id], ...]``), ``locked``,
+                 ``current_take_id``.
+``takes``        append-only take history: every fact of a take but its media; timings as JSON.
+``take_media``   one row per take: the audio bytes exactly as the engine returned them, and
+                 min/max peak summaries at two resolutions (int8 pairs).
+``dictionaries`` pronunciation dictionary references, ordered.
+``exports``      finished exports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from studio import __version__
+from studio.core.errors import EditError, ProjectFormatError, ProjectSaveError
+from studio.core.model import (
+    Block,
+    BlockId,
+    Changes,
+    Chapter,
+    ChapterId,
+    CharTimings,
+    DictionaryId,
+    DictionaryRef,
+    ExportId,
+    ExportRecord,
+    PeakSummary,
+    Project,
+    ProjectId,
+    Take,
+    TakeId,
+    Voice,
+    VoiceId,
+    VoiceSpan,
+    WordTiming,
+)
+
+APPLICATION_ID = 0x4E535444  # "NSTD": marks a Narrator Studio project file
+SCHEMA_VERSION = 1
+SUFFIX = ".studio"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+SCHEMA = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE voices (
+    id              TEXT PRIMARY KEY,
+    position        INTEGER NOT NULL,
+    alias           TEXT NOT NULL,
+    engine          TEXT NOT NULL,
+    engine_voice_id TEXT NOT NULL,
+    volume_db       REAL NOT NULL,
+    speed           REAL NOT NULL,
+    stability       REAL NOT NULL,
+    similarity      REAL NOT NULL,
+    style           REAL NOT NULL,
+    speaker_boost   INTEGER NOT NULL
+);
+CREATE TABLE project (
+    id               INTEGER PRIMARY KEY CHECK (id = 1),
+    uid              TEXT NOT NULL,
+    title            TEXT NOT NULL,
+    author           TEXT NOT NULL,
+    language         TEXT NOT NULL,
+    model_id         TEXT NOT NULL,
+    default_voice_id TEXT REFERENCES voices(id) DEFERRABLE INITIALLY DEFERRED,
+    settings         TEXT NOT NULL
+);
+CREATE TABLE chapters (
+    id       TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    title    TEXT NOT NULL
+);
+CREATE TABLE blocks (
+    id              TEXT PRIMARY KEY,
+    chapter_id      TEXT NOT NULL REFERENCES chapters(id) ON DELETE CASCADE
+                         DEFERRABLE INITIALLY DEFERRED,
+    position        INTEGER NOT NULL,
+    text            TEXT NOT NULL,
+    voice_id        TEXT REFERENCES voices(id) DEFERRABLE INITIALLY DEFERRED,
+    spans           TEXT NOT NULL DEFAULT '[]',
+    locked          INTEGER NOT NULL DEFAULT 0,
+    current_take_id TEXT
+);
+CREATE INDEX blocks_by_chapter ON blocks(chapter_id, position);
+CREATE TABLE takes (
+    id              TEXT PRIMARY KEY,
+    block_id        TEXT NOT NULL REFERENCES blocks(id) ON DELETE CASCADE
+                         DEFERRABLE INITIALLY DEFERRED,
+    created         REAL NOT NULL,
+    engine          TEXT NOT NULL,
+    voice_id        TEXT,
+    model_id        TEXT NOT NULL,
+    settings        TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    format          TEXT NOT NULL,
+    sample_rate     INTEGER NOT NULL,
+    duration        REAL NOT NULL,
+    request_id      TEXT,
+    cost            INTEGER NOT NULL,
+    inputs_hash     TEXT NOT NULL,
+    char_timings    TEXT,
+    word_timings    TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX takes_by_block ON takes(block_id, created);
+CREATE TABLE take_media (
+    take_id          TEXT PRIMARY KEY REFERENCES takes(id) ON DELETE CASCADE
+                          DEFERRABLE INITIALLY DEFERRED,
+    audio            BLOB NOT NULL,
+    peaks_rate       INTEGER,
+    peaks_fine_spb   INTEGER,
+    peaks_fine       BLOB,
+    peaks_coarse_spb INTEGER,
+    peaks_coarse     BLOB
+);
+CREATE TABLE dictionaries (
+    id                   TEXT PRIMARY KEY,
+    position             INTEGER NOT NULL,
+    name                 TEXT NOT NULL,
+    version              INTEGER NOT NULL,
+    engine_dictionary_id TEXT,
+    engine_version_id    TEXT
+);
+CREATE TABLE exports (
+    id          TEXT PRIMARY KEY,
+    created     REAL NOT NULL,
+    path        TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    chapter_ids TEXT NOT NULL,
+    settings    TEXT NOT NULL
+);
+"""
+
+#: ``MIGRATIONS[n]`` upgrades a version-``n`` file to version ``n + 1``.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA busy_timeout = 5000")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        raise ProjectFormatError(path, "file not found") from None
+    except IsADirectoryError:
+        raise ProjectFormatError(path, "is a folder, not a project file") from None
+    except OSError as exc:
+        raise ProjectFormatError(path, f"cannot be read ({exc.strerror})") from None
+    if head != _SQLITE_MAGIC:
+        raise ProjectFormatError(path, "is not a Narrator Studio project")
+
+
+class ProjectStore:
+    """Read and write one ``.studio`` project file.
+
+    Use :meth:`create` for a new file and :meth:`open` for an existing one. The store owns one
+    SQLite connection; use it from one thread (the GUI thread, or one writer thread).
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+
+    # -- opening and creating -------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path) -> ProjectStore:
+        """Open an existing project, upgrading an older file format first.
+
+        Raises:
+            ProjectFormatError: not a project, from a newer version, or damaged. The file is
+                left exactly as it was.
+        """
+        path = Path(path)
+        _check_header(path)
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise ProjectFormatError(path, f"cannot be opened ({exc})") from None
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise ProjectFormatError(
+                    path, "is an SQLite database but not a Narrator Studio project"
+                )
+            if version > SCHEMA_VERSION:
+                raise ProjectFormatError(
+                    path,
+                    f"was saved by a newer version of Narrator Studio (file format {version}; "
+                    f"this version reads up to {SCHEMA_VERSION}); please update the app",
+                )
+            check = conn.execute("PRAGMA quick_check").fetchall()
+            if check != [("ok",)]:
+                detail = "; ".join(str(r[0]) for r in check[:3])
+                raise ProjectFormatError(path, f"is damaged ({detail})")
+        except ProjectFormatError:
+            conn.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise ProjectFormatError(path, f"is damaged or not a project ({exc})") from None
+        if version < SCHEMA_VERSION:
+            conn.close()
+            cls._migrate(path, version)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        _configure(conn)
+        return cls(path, conn)
+
+    @classmethod
+    def _migrate(cls, path: Path, version: int) -> None:
+        backup = path.with_name(f"{path.name}.v{version}.bak")
+        shutil.copy2(path, backup)
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for v in range(version, SCHEMA_VERSION):
+                MIGRATIONS[v](conn)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except Exception as exc:
+            conn.execute("ROLLBACK")
+            raise ProjectFormatError(path, f"could not be upgraded ({exc})") from exc
+        finally:
+            conn.close()
+
+    @classmethod
+    def create(cls, path: str | Path, project: Project, overwrite: bool = False) -> ProjectStore:
+        """Write ``project`` to a new file at ``path`` and return its store.
+
+        The file is built under a temporary name in the same folder and renamed into place
+        when complete, so a failure never leaves a half-written project behind.
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise ProjectSaveError(path, "a file with that name already exists")
+        folder = path.parent if str(path.parent) else Path(".")
+        try:
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise ProjectSaveError(path, exc.strerror or str(exc)) from None
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            tmp.unlink()
+            conn = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)",
+                    [("created_by", f"Narrator Studio {__version__}"),
+                     ("created", str(time.time()))],
+                )
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+                store = cls(tmp, conn)
+                store.save(project)
+            finally:
+                conn.close()
+            os.replace(tmp, path)
+        except sqlite3.Error as exc:
+            _remove_quietly(tmp)
+            raise ProjectSaveError(path, str(exc)) from None
+        except OSError as exc:
+            _remove_quietly(tmp)
+            raise ProjectSaveError(path, exc.strerror or str(exc)) from None
+        except BaseException:
+            _remove_quietly(tmp)
+            raise
+        return cls.open(path)
+
+    def close(self) -> None:
+        """Close the file (checkpointing the write-ahead log)."""
+        self._conn.close()
+
+    def __enter__(self) -> ProjectStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def load(self) -> Project:
+        """Return the project, with takes' metadata but not their audio or peaks."""
+        try:
+            return self._load()
+        except sqlite3.DatabaseError as exc:
+            raise ProjectFormatError(self.path, f"is damaged ({exc})") from None
+
+    def _load(self) -> Project:
+        c = self._conn
+        row = c.execute(
+            "SELECT uid, title, author, language, model_id, default_voice_id, settings "
+            "FROM project WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            raise ProjectFormatError(self.path, "is damaged (it has no project record)")
+        project = Project(
+            id=ProjectId(row[0]),
+            title=row[1],
+            author=row[2],
+            language=row[3],
+            model_id=row[4],
+            default_voice_id=VoiceId(row[5]) if row[5] else None,
+            settings=json.loads(row[6]),
+        )
+        for r in c.execute(
+            "SELECT id, alias, engine, engine_voice_id, volume_db, speed, stability, "
+            "similarity, style, speaker_boost FROM voices ORDER BY position"
+        ):
+            voice = Voice(VoiceId(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+            project.voices[voice.id] = voice
+        project.dictionaries = [
+            DictionaryRef(DictionaryId(r[0]), r[1], r[2], r[3], r[4])
+            for r in c.execute(
+                "SELECT id, name, version, engine_dictionary_id, engine_version_id "
+                "FROM dictionaries ORDER BY position"
+            )
+        ]
+        project.exports = [
+            ExportRecord(
+                ExportId(r[0]), r[1], r[2], tuple(ChapterId(x) for x in json.loads(r[3])),
+                r[4], json.loads(r[5]),
+            )
+            for r in c.execute(
+                "SELECT id, path, format, chapter_ids, created, settings FROM exports "
+                "ORDER BY created, rowid"
+            )
+        ]
+        chapters: dict[str, Chapter] = {}
+        for r in c.execute("SELECT id, title FROM chapters ORDER BY position"):
+            chapters[r[0]] = Chapter(ChapterId(r[0]), r[1])
+        blocks: dict[str, Block] = {}
+        for r in c.execute(
+            "SELECT id, chapter_id, text, voice_id, spans, locked, current_take_id "
+            "FROM blocks ORDER BY chapter_id, position"
+        ):
+            block = Block(
+                BlockId(r[0]),
+                r[2],
+                voice_id=VoiceId(r[3]) if r[3] else None,
+                spans=tuple(VoiceSpan(s[0], s[1], VoiceId(s[2])) for s in json.loads(r[4])),
+                locked=bool(r[5]),
+                current_take_id=TakeId(r[6]) if r[6] else None,
+            )
+            blocks[block.id] = block
+            chapters[r[1]].blocks.append(block)
+        for r in c.execute(
+            "SELECT id, block_id, created, engine, voice_id, model_id, settings, text, format, "
+            "sample_rate, duration, request_id, cost, inputs_hash, char_timings, word_timings "
+            "FROM takes ORDER BY created, rowid"
+        ):
+            timings = json.loads(r[14]) if r[14] else None
+            take = Take(
+                id=TakeId(r[0]),
+                block_id=BlockId(r[1]),
+                created=r[2],
+                engine=r[3],
+                voice_id=VoiceId(r[4]) if r[4] else None,
+                model_id=r[5],
+                settings=json.loads(r[6]),
+                text=r[7],
+                format=r[8],
+                sample_rate=r[9],
+                duration=r[10],
+                request_id=r[11],
+                cost=r[12],
+                inputs_hash=r[13],
+                char_timings=CharTimings(
+                    tuple(timings["characters"]), tuple(timings["starts"]), tuple(timings["ends"])
+                ) if timings else None,
+                word_timings=tuple(WordTiming(*w) for w in json.loads(r[15])),
+            )
+            blocks[take.block_id].takes.append(take)
+        project.chapters = list(chapters.values())
+        return project
+
+    def load_take_audio(self, take_id: TakeId) -> bytes:
+        """Return a take's audio bytes."""
+        row = self._conn.execute(
+            "SELECT audio FROM take_media WHERE take_id = ?", (take_id,)
+        ).fetchone()
+        if row is None:
+            raise ProjectFormatError(self.path, f"take {take_id} has no audio")
+        return bytes(row[0])
+
+    def load_peaks(self, take_id: TakeId) -> tuple[PeakSummary | None, PeakSummary | None]:
+        """Return a take's (fine, coarse) peak summaries."""
+        row = self._conn.execute(
+            "SELECT peaks_rate, peaks_fine_spb, peaks_fine, peaks_coarse_spb, peaks_coarse "
+            "FROM take_media WHERE take_id = ?",
+            (take_id,),
+        ).fetchone()
+        if row is None:
+            return None, None
+        fine = PeakSummary(row[1], row[0], bytes(row[2])) if row[2] is not None else None
+        coarse = PeakSummary(row[3], row[0], bytes(row[4])) if row[4] is not None else None
+        return fine, coarse
+
+    # -- saving --------------------------------------------------------------------------------
+
+    def save(self, project: Project, changes: Changes | None = None) -> None:
+        """Write the project in one transaction: all of it, or only what ``changes`` names.
+
+        Raises:
+            ProjectSaveError: the disk is full or the file cannot be written; nothing of this
+                save was written and the file holds the previous state.
+        """
+        c = self._conn
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                if changes is None:
+                    self._save_all(project)
+                else:
+                    self._save_changes(project, changes)
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise ProjectSaveError(self.path, str(exc)) from None
+
+    def _save_all(self, project: Project) -> None:
+        c = self._conn
+        self._write_project(project)
+        self._write_voices(project, project.voices.keys())
+        c.execute(
+            "DELETE FROM voices WHERE id NOT IN (SELECT value FROM json_each(?))",
+            (_dumps(list(project.voices)),),
+        )
+        self._write_dictionaries(project)
+        self._write_exports(project)
+        self._write_chapters(project)
+        chapter_ids = [ch.id for ch in project.chapters]
+        c.execute(
+            "DELETE FROM chapters WHERE id NOT IN (SELECT value FROM json_each(?))",
+            (_dumps(chapter_ids),),
+        )
+        block_ids: list[str] = []
+        for chapter in project.chapters:
+            self._write_blocks(chapter, range(len(chapter.blocks)))
+            block_ids.extend(b.id for b in chapter.blocks)
+        c.execute(
+            "DELETE FROM blocks WHERE id NOT IN (SELECT value FROM json_each(?))",
+            (_dumps(block_ids),),
+        )
+        take_ids = [t.id for _, b in project.iter_blocks() for t in b.takes]
+        c.execute(
+            "DELETE FROM takes WHERE id NOT IN (SELECT value FROM json_each(?))",
+            (_dumps(take_ids),),
+        )
+        self._write_takes(t for _, b in project.iter_blocks() for t in b.takes)
+
+    def _save_changes(self, project: Project, ch: Changes) -> None:
+        c = self._conn
+        if ch.project:
+            self._write_project(project)
+        if ch.voices or ch.removed_voices:
+            self._write_voices(project, [VoiceId(v) for v in ch.voices if v in project.voices])
+            c.executemany("DELETE FROM voices WHERE id = ?", [(v,) for v in ch.removed_voices])
+        if ch.dictionaries:
+            self._write_dictionaries(project)
+        if ch.exports:
+            self._write_exports(project)
+        c.executemany("DELETE FROM takes WHERE id = ?", [(t,) for t in ch.removed_takes])
+        c.executemany("DELETE FROM blocks WHERE id = ?", [(b,) for b in ch.removed_blocks])
+        c.executemany("DELETE FROM chapters WHERE id = ?", [(x,) for x in ch.removed_chapters])
+        if ch.structure or ch.chapters:
+            self._write_chapters(project)
+        for chapter in project.chapters:
+            if chapter.id in ch.chapters and ch.structure:
+                self._write_blocks(chapter, range(len(chapter.blocks)))
+        for block_id in ch.blocks:
+            try:
+                chapter, index = project.locate(BlockId(block_id))
+            except EditError:
+                continue  # removed again by a later edit in the same batch
+            self._write_blocks(chapter, [index])
+        if ch.takes:
+            wanted = set(ch.takes)
+            self._write_takes(
+                t for _, b in project.iter_blocks() for t in b.takes if t.id in wanted
+            )
+
+    def _write_project(self, p: Project) -> None:
+        self._conn.execute(
+            "INSERT INTO project(id, uid, title, author, language, model_id, default_voice_id, "
+            "settings) VALUES (1, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "uid=excluded.uid, title=excluded.title, author=excluded.author, "
+            "language=excluded.language, model_id=excluded.model_id, "
+            "default_voice_id=excluded.default_voice_id, settings=excluded.settings",
+            (p.id, p.title, p.author, p.language, p.model_id, p.default_voice_id,
+             _dumps(p.settings)),
+        )
+
+    def _write_voices(self, p: Project, ids: Iterable[VoiceId]) -> None:
+        order = {vid: i for i, vid in enumerate(p.voices)}
+        self._conn.executemany(
+            "INSERT INTO voices(id, position, alias, engine, engine_voice_id, volume_db, speed, "
+            "stability, similarity, style, speaker_boost) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET position=excluded.position, alias=excluded.alias, "
+            "engine=excluded.engine, engine_voice_id=excluded.engine_voice_id, "
+            "volume_db=excluded.volume_db, speed=excluded.speed, stability=excluded.stability, "
+            "similarity=excluded.similarity, style=excluded.style, "
+            "speaker_boost=excluded.speaker_boost",
+            [
+                (v.id, order[v.id], v.alias, v.engine, v.engine_voice_id, v.volume_db, v.speed,
+                 v.stability, v.similarity, v.style, int(v.speaker_boost))
+                for v in (p.voices[i] for i in ids)
+            ],
+        )
+
+    def _write_dictionaries(self, p: Project) -> None:
+        self._conn.execute("DELETE FROM dictionaries")
+        self._conn.executemany(
+            "INSERT INTO dictionaries(id, position, name, version, engine_dictionary_id, "
+            "engine_version_id) VALUES (?,?,?,?,?,?)",
+            [(d.id, i, d.name, d.version, d.engine_dictionary_id, d.engine_version_id)
+             for i, d in enumerate(p.dictionaries)],
+        )
+
+    def _write_exports(self, p: Project) -> None:
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO exports(id, created, path, format, chapter_ids, settings) "
+            "VALUES (?,?,?,?,?,?)",
+            [(e.id, e.created, e.path, e.format, _dumps(list(e.chapter_ids)), _dumps(e.settings))
+             for e in p.exports],
+        )
+
+    def _write_chapters(self, p: Project) -> None:
+        self._conn.executemany(
+            "INSERT INTO chapters(id, position, title) VALUES (?,?,?) ON CONFLICT(id) DO UPDATE "
+            "SET position=excluded.position, title=excluded.title",
+            [(chapter.id, i, chapter.title) for i, chapter in enumerate(p.chapters)],
+        )
+
+    def _write_blocks(self, chapter: Chapter, indices: Iterable[int]) -> None:
+        rows = []
+        for i in indices:
+            b = chapter.blocks[i]
+            rows.append((
+                b.id, chapter.id, i, b.text, b.voice_id,
+                _dumps([[s.start, s.end, s.voice_id] for s in b.spans]),
+                int(b.locked), b.current_take_id,
+            ))
+        self._conn.executemany(
+            "INSERT INTO blocks(id, chapter_id, position, text, voice_id, spans, locked, "
+            "current_take_id) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "chapter_id=excluded.chapter_id, position=excluded.position, text=excluded.text, "
+            "voice_id=excluded.voice_id, spans=excluded.spans, locked=excluded.locked, "
+            "current_take_id=excluded.current_take_id",
+            rows,
+        )
+
+    def _write_takes(self, takes: Iterable[Take]) -> None:
+        c = self._conn
+        for t in takes:
+            cur = c.execute(
+                "INSERT OR IGNORE INTO takes(id, block_id, created, engine, voice_id, model_id, "
+                "settings, text, format, sample_rate, duration, request_id, cost, inputs_hash, "
+                "char_timings, word_timings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    t.id, t.block_id, t.created, t.engine, t.voice_id, t.model_id,
+                    _dumps(t.settings), t.text, t.format, t.sample_rate, t.duration,
+                    t.request_id, t.cost, t.inputs_hash,
+                    _dumps({
+                        "characters": list(t.char_timings.characters),
+                        "starts": list(t.char_timings.starts),
+                        "ends": list(t.char_timings.ends),
+                    }) if t.char_timings else None,
+                    _dumps([[w.word, w.char_start, w.char_end, w.start, w.end]
+                            for w in t.word_timings]),
+                ),
+            )
+            if cur.rowcount == 0:
+                continue  # takes are append-only: an existing take is never rewritten
+            if t.audio is None:
+                raise ProjectSaveError(self.path, f"take {t.id} has no audio to store")
+            fine, coarse = t.peaks_fine, t.peaks_coarse
+            any_peaks = fine or coarse
+            c.execute(
+                "INSERT INTO take_media(take_id, audio, peaks_rate, peaks_fine_spb, peaks_fine, "
+                "peaks_coarse_spb, peaks_coarse) VALUES (?,?,?,?,?,?,?)",
+                (
+                    t.id, t.audio,
+                    any_peaks.sample_rate if any_peaks else None,
+                    fine.samples_per_bin if fine else None, fine.data if fine else None,
+                    coarse.samples_per_bin if coarse else None, coarse.data if coarse else None,
+                ),
+            )
+
+    # -- whole-file operations ---------------------------------------------------------------
+
+    def save_as(self, new_path: str | Path, overwrite: bool = False) -> ProjectStore:
+        """Copy the whole project (audio included) to ``new_path``; return the new store."""
+        new_path = Path(new_path)
+        if new_path.exists() and not overwrite:
+            raise ProjectSaveError(new_path, "a file with that name already exists")
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{new_path.name}.", suffix=".tmp", dir=new_path.parent
+        )
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            dest = sqlite3.connect(tmp)
+            try:
+                self._conn.backup(dest)
+            finally:
+                dest.close()
+            os.replace(tmp, new_path)
+        except (sqlite3.Error, OSError) as exc:
+            _remove_quietly(tmp)
+            raise ProjectSaveError(new_path, str(exc)) from None
+        return ProjectStore.open(new_path)
+
+    def integrity_check(self) -> list[str]:
+        """Return SQLite's full integrity check (``["ok"]`` for a sound file)."""
+        return [r[0] for r in self._conn.execute("PRAGMA integrity_check")]
+
+
+def _remove_quietly(path: Path) -> None:
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
+
+
+class AutoSaver:
+    """Collect edits and write them in one transaction when due.
+
+    The UI notes every edit's :class:`Changes` and calls :meth:`flush_if_due` from a timer;
+    :meth:`flush` writes at once (before closing, before a long operation).
+    """
+
+    def __init__(self, store: ProjectStore, project: Project, delay_s: float = 1.0) -> None:
+        self.store = store
+        self.project = project
+        self.delay_s = delay_s
+        self._pending: Changes | None = None
+        self._since = 0.0
+
+    @property
+    def dirty(self) -> bool:
+        """Return whether edits are waiting to be written."""
+        return self._pending is not None
+
+    def note(self, changes: Changes, now: float | None = None) -> None:
+        """Remember ``changes`` for the next write."""
+        if changes.empty:
+            return
+        if self._pending is None:
+            self._since = time.monotonic() if now is None else now
+            self._pending = changes
+        else:
+            self._pending = self._pending | changes
+
+    def flush_if_due(self, now: float | None = None) -> bool:
+        """Write pending edits if the oldest is older than ``delay_s``; return whether written."""
+        now = time.monotonic() if now is None else now
+        if self._pending is not None and now - self._since >= self.delay_s:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        """Write pending edits now."""
+        if self._pending is None:
+            return
+        pending, self._pending = self._pending, None
+        try:
+            self.store.save(self.project, pending)
+        except BaseException:
+            self._pending = pending if self._pending is None else pending | self._pending
+            raise

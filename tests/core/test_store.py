@@ -1,0 +1,237 @@
+"""The project file: round trips, partial saves, refusal of foreign/newer/damaged files."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from studio.core import model as m
+from studio.core.errors import ProjectFormatError, ProjectSaveError
+from studio.core.model import BlockId, ChapterId, VoiceId, VoiceSpan
+from studio.core.store import AutoSaver, ProjectStore
+from tests.core.factories import make_project, make_take, wav_bytes
+
+
+def snapshot(project: m.Project) -> dict:
+    """Everything of a project that must survive a save, as comparable data."""
+    return {
+        "meta": (project.id, project.title, project.author, project.language, project.model_id,
+                 project.default_voice_id, project.settings),
+        "voices": [(v.id, v.alias, v.engine, v.engine_voice_id, v.volume_db, v.speed, v.stability,
+                    v.similarity, v.style, v.speaker_boost) for v in project.voices.values()],
+        "dicts": list(project.dictionaries),
+        "exports": list(project.exports),
+        "chapters": [
+            (c.id, c.title, [(b.id, b.text, b.voice_id, b.spans, b.locked, b.current_take_id,
+                              list(b.takes)) for b in c.blocks])
+            for c in project.chapters
+        ],
+    }
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_round_trip_with_takes_and_audio(tmp_path: Path) -> None:
+    project = make_project()
+    m.add_voice(project, m.Voice(VoiceId("v2"), "Holmes", engine="elevenlabs",
+                                 engine_voice_id="JBFqnCBsd6RMkjVDRZzb", speed=1.1))
+    m.set_block_voice(project, BlockId("c0b1"), VoiceId("v2"))
+    m.set_block_spans(project, BlockId("c0b2"), [VoiceSpan(0, 9, VoiceId("v2"))])
+    m.set_block_locked(project, BlockId("c1b0"), True)
+    m.set_dictionaries(project, [m.DictionaryRef(m.DictionaryId("d1"), "Names", 3, "pd1", "v9")])
+    m.add_export_record(project, m.ExportRecord(m.ExportId("e1"), "/x/book.m4b", "m4b",
+                                                (ChapterId("c0"),), settings={"bitrate": 64}))
+    audio = wav_bytes(0.3)
+    take = make_take(project, BlockId("c0b0"), audio)
+    m.add_take(project, take)
+    path = tmp_path / "Book.studio"
+    ProjectStore.create(path, project).close()
+    with ProjectStore.open(path) as store:
+        loaded = store.load()
+        assert snapshot(loaded) == snapshot(project)
+        assert store.load_take_audio(take.id) == audio
+        fine, coarse = store.load_peaks(take.id)
+        assert fine == take.peaks_fine and coarse == take.peaks_coarse
+        assert m.block_status(loaded, loaded.block(BlockId("c0b0"))) is m.BlockStatus.CONVERTED
+        assert store.integrity_check() == ["ok"]
+
+
+def test_partial_saves_write_what_changed(tmp_path: Path) -> None:
+    project = make_project(chapters=2, blocks=4)
+    path = tmp_path / "Book.studio"
+    store = ProjectStore.create(path, project)
+    edits = [
+        m.set_block_text(project, BlockId("c0b1"), "Edited text."),
+        m.split_block(project, BlockId("c1b0"), 9),
+        m.merge_blocks(project, BlockId("c0b2")),
+        m.move_chapter(project, ChapterId("c1"), 0),
+        m.add_chapter(project, "Epilogue", ["The end."]),
+        m.remove_block(project, BlockId("c0b0")),
+        m.add_take(project, make_take(project, BlockId("c0b1"))),
+        m.update_voice(project, VoiceId("v-narrator"), speed=0.9),
+    ]
+    for changes in edits:
+        store.save(project, changes)
+    store.close()
+    with ProjectStore.open(path) as again:
+        assert snapshot(again.load()) == snapshot(project)
+
+
+def test_create_refuses_to_overwrite_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "Book.studio"
+    ProjectStore.create(path, make_project()).close()
+    before = sha(path)
+    with pytest.raises(ProjectSaveError, match="already exists"):
+        ProjectStore.create(path, make_project())
+    assert sha(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Book.studio"]
+
+
+def test_non_project_files_are_refused_and_untouched(tmp_path: Path) -> None:
+    text = tmp_path / "notes.studio"
+    text.write_text("just some text")
+    other_db = tmp_path / "other.studio"
+    con = sqlite3.connect(other_db)
+    con.execute("CREATE TABLE t(x)")
+    con.commit()
+    con.close()
+    for path, words in ((text, "not a Narrator Studio project"),
+                        (other_db, "SQLite database but not a Narrator Studio project"),
+                        (tmp_path / "missing.studio", "not found"),
+                        (tmp_path, "folder")):
+        before = sha(path) if path.is_file() else None
+        with pytest.raises(ProjectFormatError, match=words) as info:
+            ProjectStore.open(path)
+        assert str(path) in str(info.value)
+        if before:
+            assert sha(path) == before
+
+
+def test_newer_file_format_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "Book.studio"
+    ProjectStore.create(path, make_project()).close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    before = sha(path)
+    with pytest.raises(ProjectFormatError, match="newer version"):
+        ProjectStore.open(path)
+    assert sha(path) == before
+
+
+def test_damaged_file_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "Book.studio"
+    project = make_project(chapters=20, blocks=30)
+    ProjectStore.create(path, project).close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(page * 2, len(data), page):  # scribble over every page but the header
+        data[offset + 100 : offset + 400] = b"\xde\xad" * 150
+    path.write_bytes(bytes(data))
+    before = sha(path)
+    with pytest.raises(ProjectFormatError, match="damaged"):
+        with ProjectStore.open(path) as store:
+            store.load()
+    assert sha(path) == before
+
+    truncated = tmp_path / "Cut.studio"
+    ProjectStore.create(truncated, project).close()
+    truncated.write_bytes(truncated.read_bytes()[:5000])
+    with pytest.raises(ProjectFormatError):
+        with ProjectStore.open(truncated) as store:
+            store.load()
+
+
+def test_full_disk_keeps_last_saved_state(tmp_path: Path) -> None:
+    path = tmp_path / "Book.studio"
+    project = make_project()
+    store = ProjectStore.create(path, project)
+    # Cap the database size: the next big write fails exactly as on a full disk.
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+    take = make_take(project, BlockId("c0b0"), wav_bytes(3.0))
+    changes = m.add_take(project, take) | m.set_block_text(project, BlockId("c0b1"), "New text.")
+    with pytest.raises(ProjectSaveError, match="full") as info:
+        store.save(project, changes)
+    assert str(path) in str(info.value)
+    store.close()
+    with ProjectStore.open(path) as again:
+        loaded = again.load()
+        assert loaded.block(BlockId("c0b1")).text == "Paragraph 2 of chapter 1."
+        assert loaded.block(BlockId("c0b0")).takes == []
+        assert again.integrity_check() == ["ok"]
+
+
+def test_take_audio_is_append_only(tmp_path: Path) -> None:
+    project = make_project()
+    take = make_take(project, BlockId("c0b0"), b"original-bytes")
+    m.add_take(project, take)
+    path = tmp_path / "Book.studio"
+    store = ProjectStore.create(path, project)
+    # Saving again never rewrites stored audio.
+    store.save(project)
+    assert store.load_take_audio(take.id) == b"original-bytes"
+    store.close()
+
+
+def test_save_as_copies_audio(tmp_path: Path) -> None:
+    project = make_project()
+    take = make_take(project, BlockId("c0b0"))
+    m.add_take(project, take)
+    store = ProjectStore.create(tmp_path / "a.studio", project)
+    copy = store.save_as(tmp_path / "b.studio")
+    assert snapshot(copy.load()) == snapshot(project)
+    assert copy.load_take_audio(take.id) == take.audio
+    copy.close()
+    store.close()
+
+
+def test_autosaver_batches_edits(tmp_path: Path) -> None:
+    project = make_project()
+    path = tmp_path / "Book.studio"
+    store = ProjectStore.create(path, project)
+    saver = AutoSaver(store, project, delay_s=1.0)
+    saver.note(m.set_block_text(project, BlockId("c0b0"), "One."), now=10.0)
+    saver.note(m.set_block_text(project, BlockId("c0b1"), "Two."), now=10.5)
+    assert not saver.flush_if_due(now=10.9) and saver.dirty
+    with ProjectStore.open(path) as reader:
+        assert reader.load().block(BlockId("c0b0")).text != "One."
+    assert saver.flush_if_due(now=11.1) and not saver.dirty
+    with ProjectStore.open(path) as reader:
+        loaded = reader.load()
+        assert [loaded.block(BlockId(b)).text for b in ("c0b0", "c0b1")] == ["One.", "Two."]
+    store.close()
+
+
+_text = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    max_size=60,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    title=_text,
+    chapters=st.lists(
+        st.tuples(_text, st.lists(st.tuples(_text, st.booleans()), max_size=5)), max_size=5
+    ),
+    settings_value=st.dictionaries(st.text(max_size=8), st.integers() | st.floats(allow_nan=False)
+                                   | st.text(max_size=8), max_size=4),
+)
+def test_store_round_trip_property(tmp_path_factory, title, chapters, settings_value) -> None:  # type: ignore[no-untyped-def]
+    project = m.Project(title=title, settings=settings_value)
+    for ctitle, blocks in chapters:
+        m.add_chapter(project, ctitle, [t for t, _ in blocks])
+        for block, (_, locked) in zip(project.chapters[-1].blocks, blocks, strict=True):
+            block.locked = locked
+    path = tmp_path_factory.mktemp("rt") / "p.studio"
+    ProjectStore.create(path, project).close()
+    with ProjectStore.open(path) as store:
+        assert snapshot(store.load()) == snapshot(project)
