@@ -1,0 +1,203 @@
+"""The ``studio`` command: with no subcommand it opens the window; subcommands script the core.
+
+Exit status: 0 on success, 1 on a user error (one line on stderr), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from studio import __version__
+from studio.core.errors import StudioError
+
+SUBCOMMANDS = ("import", "info", "export-text", "sample")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument parser whose usage errors exit 2 with a one-line reason (argparse default)."""
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="studio",
+        description="Narrator Studio: narrate books with AI voices. With no command, open the "
+        "studio window: 'studio [BOOK.studio|MANUSCRIPT] [--sample] [--screenshot PNG]'.",
+    )
+    parser.add_argument("--version", action="version", version=f"Narrator Studio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "import",
+        help="turn a manuscript (TXT, Markdown, HTML, EPUB, DOCX, PDF, JSON) or an article "
+        "URL into a project",
+        description="Import a manuscript file or an article URL into a new .studio project and "
+        "print the import report. Nothing is written if the import fails.",
+    )
+    p.add_argument("source", metavar="FILE|URL")
+    p.add_argument("-o", "--output", required=True, metavar="BOOK.studio", type=Path)
+    p.add_argument("--title", help="book title (default: from the manuscript)")
+    p.add_argument("--author", help="author (default: from the manuscript)")
+    p.add_argument(
+        "--split-long",
+        action="store_true",
+        help="split paragraphs over 900 characters at sentence boundaries",
+    )
+    p.add_argument("--force", action="store_true", help="replace BOOK.studio if it exists")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser(
+        "info",
+        help="show a project's chapters, progress and cost estimate",
+        description="Print a project's chapters, paragraph counts, conversion progress and the "
+        "characters and credits still to generate.",
+    )
+    p.add_argument("project", metavar="BOOK.studio", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser(
+        "export-text",
+        help="write a project's text (no audio) as JSON that 'studio import' reads back",
+        description="Write the project's text, voices and settings (not its audio) as JSON. "
+        "'studio import' of that file gives back an identical project.",
+    )
+    p.add_argument("project", metavar="BOOK.studio", type=Path)
+    p.add_argument("-o", "--output", required=True, metavar="BOOK.json", type=Path)
+    p.add_argument("--force", action="store_true", help="replace the output if it exists")
+
+    p = sub.add_parser(
+        "sample",
+        help="create the bundled sample book as a project",
+        description="Create (or re-create) the bundled public-domain sample book as a project "
+        "and print its path.",
+    )
+    p.add_argument("-o", "--output", metavar="BOOK.studio", type=Path)
+    return parser
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="studio", description="Open the Narrator Studio window.")
+    parser.add_argument("--version", action="version", version=f"Narrator Studio {__version__}")
+    parser.add_argument(
+        "file", nargs="?", type=Path, help="a .studio project (or a manuscript to import)"
+    )
+    parser.add_argument("--sample", action="store_true", help="open the bundled sample book")
+    parser.add_argument(
+        "--screenshot", type=Path, metavar="PNG", help="save a screenshot of the window and quit"
+    )
+    return parser
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from studio.core.importing import import_source
+    from studio.core.store import ProjectStore
+
+    out: Path = args.output
+    if out.exists() and not args.force:
+        raise StudioError(f"{out}: already exists (use --force to replace it)")
+    project, report = import_source(
+        args.source, title=args.title, author=args.author, split_long=args.split_long
+    )
+    ProjectStore.create(out, project, overwrite=args.force).close()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(report.to_text())
+        print(f"Wrote {out}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from studio.core.model import project_info
+    from studio.core.store import ProjectStore
+
+    with ProjectStore.open(args.project) as store:
+        info = project_info(store.load())
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{info['title']}" + (f" by {info['author']}" if info["author"] else ""))
+    print(
+        f"{len(info['chapters'])} chapters, {info['paragraphs']} paragraphs, "
+        f"{info['words']} words, {info['characters']} characters; model {info['model']}"
+    )
+    width = max((len(c["title"]) for c in info["chapters"]), default=10)
+    for i, c in enumerate(info["chapters"], 1):
+        done = f"{c['converted']}/{c['paragraphs']} converted"
+        stale = f", {c['stale']} stale" if c["stale"] else ""
+        print(f"  {i:>3}. {c['title']:<{width}}  {c['characters']:>8} chars  {done}{stale}")
+    print(
+        f"To generate: {info['characters_to_generate']} characters, about "
+        f"{info['estimated_credits']} ElevenLabs credits (offline generation is free)"
+    )
+    return 0
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a failure leaves no partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise StudioError(f"{path}: could not write ({exc.strerror or exc})") from None
+
+
+def _cmd_export_text(args: argparse.Namespace) -> int:
+    from studio.core.importing.json_text import dumps
+    from studio.core.store import ProjectStore
+
+    if args.output.exists() and not args.force:
+        raise StudioError(f"{args.output}: already exists (use --force to replace it)")
+    with ProjectStore.open(args.project) as store:
+        text = dumps(store.load())
+    write_atomic(args.output, text)
+    print(f"Wrote {args.output}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from studio.core.sample import create_sample_project
+
+    path = create_sample_project(args.output, overwrite=True)
+    print(path)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``studio`` command; return its exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    wants_help = any(a in ("-h", "--help") for a in argv)
+    if first not in SUBCOMMANDS and not (first is None and wants_help):
+        gui_args = _gui_parser().parse_args(argv)
+        from studio.app import main as gui_main
+
+        return gui_main(gui_args)
+    args = _build_parser().parse_args(argv)
+    if args.command is None:
+        _build_parser().print_help()
+        return 0
+    handlers = {
+        "import": _cmd_import,
+        "info": _cmd_info,
+        "export-text": _cmd_export_text,
+        "sample": _cmd_sample,
+    }
+    try:
+        return handlers[args.command](args)
+    except StudioError as exc:
+        print(f"studio: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("studio: interrupted", file=sys.stderr)
+        return 130
