@@ -18,9 +18,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import time
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -46,8 +46,8 @@ BREAK_DEFAULT_S = 1.0
 
 
 def new_id() -> str:
-    """Return a fresh opaque id."""
-    return uuid.uuid4().hex[:16]
+    """Return a fresh opaque id (64 random bits, hex)."""
+    return os.urandom(8).hex()
 
 
 def break_tag(seconds: float = BREAK_DEFAULT_S) -> str:
