@@ -136,17 +136,15 @@ def test_damaged_file_is_refused_and_untouched(tmp_path: Path) -> None:
         data[offset + 100 : offset + 400] = b"\xde\xad" * 150
     path.write_bytes(bytes(data))
     before = sha(path)
-    with pytest.raises(ProjectFormatError, match="damaged"):
-        with ProjectStore.open(path) as store:
-            store.load()
+    with pytest.raises(ProjectFormatError, match="damaged"), ProjectStore.open(path) as store:
+        store.load()
     assert sha(path) == before
 
     truncated = tmp_path / "Cut.studio"
     ProjectStore.create(truncated, project).close()
     truncated.write_bytes(truncated.read_bytes()[:5000])
-    with pytest.raises(ProjectFormatError):
-        with ProjectStore.open(truncated) as store:
-            store.load()
+    with pytest.raises(ProjectFormatError), ProjectStore.open(truncated) as store:
+        store.load()
 
 
 def test_full_disk_keeps_last_saved_state(tmp_path: Path) -> None:
@@ -216,7 +214,9 @@ _text = st.text(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     title=_text,
     chapters=st.lists(
