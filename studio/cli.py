@@ -194,10 +194,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sample": _cmd_sample,
     }
     try:
-        return handlers[args.command](args)
+        status = handlers[args.command](args)
+        sys.stdout.flush()  # surface a closed pipe here, not at interpreter exit
+        return status
     except StudioError as exc:
         print(f"studio: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("studio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``studio info book.studio | head``): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1

@@ -164,3 +164,14 @@ def test_window_screenshot_of_sample(tmp_path: Path) -> None:
 
     image = QImage(str(shot))
     assert image.width() > 600 and image.height() > 400
+
+
+def test_closed_pipe_is_not_a_crash(tmp_path: Path) -> None:
+    book = tmp_path / "b.studio"
+    assert studio("import", SAMPLE, "-o", book).returncode == 0
+    # `true` exits at once, so the reader is gone before studio writes: EPIPE for sure.
+    run = subprocess.run(
+        ["bash", "-c", f'"{sys.executable}" -m studio info "{book}" | true'],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr

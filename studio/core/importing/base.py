@@ -135,6 +135,11 @@ class ImportReport:
         if self.warnings:
             lines.append("Warnings:")
             lines.extend(f"  - {w.message}" for w in self.warnings)
+            if any(w.kind == "long-paragraph" for w in self.warnings):
+                lines.append(
+                    "Long paragraphs can be split at sentence boundaries "
+                    "('studio import --split-long')."
+                )
         return "\n".join(lines)
 
 
@@ -214,7 +219,7 @@ def build_project(
                             "long-paragraph",
                             f"'{title_text}', paragraph {len(texts) + 1}: {len(paragraph)} "
                             f"characters; a split into {len(pieces)} at sentence boundaries is "
-                            "offered (import with --split-long to apply it)",
+                            "offered",
                             chapter=ci,
                             paragraph=len(texts),
                             split=pieces,
