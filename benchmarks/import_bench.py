@@ -114,11 +114,12 @@ with zipfile.ZipFile(PATH) as zf:
 """,
     ),
     "import": (
-        "from studio.core.importing import import_source",
+        "from studio.core.importing import import_source\nimport studio.core.importing.epub",
         "project, report = import_source(PATH)\nassert report.words > 0",
     ),
     "import+save": (
         "import tempfile, pathlib\nfrom studio.core.importing import import_source\n"
+        "import studio.core.importing.epub\n"
         "from studio.core.store import ProjectStore\n"
         "out = pathlib.Path(tempfile.mkdtemp()) / 'bench.studio'",
         "project, report = import_source(PATH)\nProjectStore.create(out, project).close()",

@@ -152,12 +152,16 @@ _FOOTNOTE_TEXT = re.compile(
 )
 
 
-_SUPERSCRIPTS = re.compile("[¹²³⁴⁵⁶⁷⁸⁹⁰]")
+_SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+
+
+def _may_have_markers(text: str) -> bool:
+    return "[" in text or (not text.isascii() and any(map(text.__contains__, _SUPERSCRIPTS)))
 
 
 def clean_paragraph(text: str) -> str:
     """Return ``text`` with footnote markers removed and white space normalised."""
-    if "[" in text or (not text.isascii() and _SUPERSCRIPTS.search(text)):
+    if _may_have_markers(text):
         text = _FOOTNOTE_TEXT.sub("", text)
     return normalize_space(text)
 
@@ -203,8 +207,12 @@ def build_project(
     for ci, raw_chapter in enumerate(raw.chapters):
         title_text = normalize_space(raw_chapter.title) or f"Chapter {ci + 1}"
         texts: list[str] = []
+        # One scan of the whole chapter tells whether any paragraph can hold a footnote
+        # marker; most chapters have none and need only white-space normalising.
+        joined = "".join(raw_chapter.paragraphs)
+        clean = clean_paragraph if _may_have_markers(joined) else normalize_space
         for raw_text in raw_chapter.paragraphs:
-            paragraph = clean_paragraph(raw_text)
+            paragraph = clean(raw_text)
             if not paragraph:
                 continue
             if len(paragraph) > LONG_PARAGRAPH:

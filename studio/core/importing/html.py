@@ -195,22 +195,27 @@ class _Walker:
         if el.text:
             self._inline.append(el.text)
         items = self.items
+        inline = self._inline
         for child in el:
-            child_name = local_name(child)
+            child_name = _NAMES.get(child.tag) or local_name(child)
             if child_name == "p" and len(child) == 0 and not child.attrib:
                 # The bulk of every book: a bare paragraph of plain text. Same result as
                 # walk(child), without the general checks.
-                if self._inline:
+                if inline:
                     self.flush()
+                    inline = self._inline
                 text = child.text
                 if text and not text.isspace():
                     items.append(Para(text))
             elif child_name in _BLOCKS or child.get("id"):
                 self.walk(child)
+                inline = self._inline
             else:
-                self._collect(child, self._inline)
-            if child.tail:
-                self._inline.append(child.tail)
+                self._collect(child, inline)
+            tail = child.tail
+            # White space between blocks separates nothing; keep it only inside inline runs.
+            if tail and (inline or not tail.isspace()):
+                inline.append(tail)
         if is_block:
             self.flush()
 
