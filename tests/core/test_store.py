@@ -147,6 +147,24 @@ def test_damaged_file_is_refused_and_untouched(tmp_path: Path) -> None:
         store.load()
 
 
+def test_damaged_take_audio_is_reported_not_returned(tmp_path: Path) -> None:
+    project = make_project()
+    audio = bytes(range(256)) * 400  # 100 kB, recognisable
+    take = make_take(project, BlockId("c0b0"), audio)
+    m.add_take(project, take)
+    path = tmp_path / "Book.studio"
+    ProjectStore.create(path, project).close()
+    data = bytearray(path.read_bytes())
+    where = data.find(bytes(range(256)) * 4, len(data) // 2)
+    assert where > 0
+    data[where : where + 64] = b"\x00" * 64  # flip bytes inside the stored audio
+    path.write_bytes(bytes(data))
+    with ProjectStore.open(path) as store:
+        store.load()  # the text is fine
+        with pytest.raises(ProjectFormatError, match=r"audio of take \w+ is damaged"):
+            store.load_take_audio(take.id)
+
+
 def test_full_disk_keeps_last_saved_state(tmp_path: Path) -> None:
     path = tmp_path / "Book.studio"
     project = make_project()
