@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import math
 import struct
+from pathlib import Path
 
+import pytest
+
+from studio.core.errors import TextImportError
+from studio.core.importing import import_source
 from studio.core.model import (
     Block,
     BlockId,
@@ -80,3 +85,13 @@ def make_take(project: Project, block_id: BlockId, audio: bytes | None = None) -
         peaks_fine=PeakSummary(256, 22050, bytes([0, 10, 246, 20])),
         peaks_coarse=PeakSummary(65536, 22050, bytes([246, 20])),
     )
+
+
+def import_error(path: Path) -> str:
+    """Import ``path``, expecting failure; return the message, which must name the file."""
+    with pytest.raises(TextImportError) as info:
+        import_source(path)
+    message = str(info.value)
+    assert message.startswith(str(path)), message
+    assert info.value.source.startswith(str(path))
+    return message

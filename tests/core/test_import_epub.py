@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from studio.core.errors import TextImportError
 from studio.core.importing import import_source
 from studio.core.importing.base import SkippedPart
 from studio.core.model import Project
 from tests.core.epub_builder import Doc, build_epub, zip_directory
+from tests.core.factories import import_error
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SE_SHERLOCK = DATA / "se_sherlock"
@@ -465,14 +465,6 @@ def _good_epub(path: Path) -> Path:
     )
 
 
-def _import_error(path: Path) -> str:
-    with pytest.raises(TextImportError) as info:
-        import_source(path)
-    message = str(info.value)
-    assert message.startswith(str(path)), message
-    assert info.value.source.startswith(str(path))
-    return message
-
 
 @pytest.mark.timeout(30)
 def test_good_epub_used_for_the_broken_variants_imports(tmp_path: Path) -> None:
@@ -485,7 +477,7 @@ def test_truncated_epub(tmp_path: Path) -> None:
     data = _good_epub(tmp_path / "good.epub").read_bytes()
     path = tmp_path / "truncated.epub"
     path.write_bytes(data[: len(data) // 2])
-    message = _import_error(path)
+    message = import_error(path)
     assert "truncated" in message and "EPUB" in message
 
 
@@ -500,7 +492,7 @@ def test_corrupted_compressed_entry(tmp_path: Path) -> None:
         data[i] ^= 0x5A
     path = tmp_path / "corrupted.epub"
     path.write_bytes(bytes(data))
-    message = _import_error(path)
+    message = import_error(path)
     assert "OEBPS/Text/ch1.xhtml" in message and "damaged" in message
 
 
@@ -511,7 +503,7 @@ def test_entry_outside_the_archive(tmp_path: Path) -> None:
         docs=[Doc("ch1.xhtml", "<p>Harmless.</p>")],
         extra_entries={"../evil.xhtml": b"<p>evil</p>"},
     )
-    message = _import_error(path)
+    message = import_error(path)
     assert "unsafe path" in message and "../evil.xhtml" in message
 
 
@@ -540,7 +532,7 @@ def test_billion_laughs_chapter(tmp_path: Path) -> None:
         docs=[Doc("ch1.xhtml", raw=BILLION_LAUGHS)],
         toc=[("Chapter 1", "ch1.xhtml")],
     )
-    message = _import_error(path)
+    message = import_error(path)
     assert "Text/ch1.xhtml" in message and "entit" in message and "refusing" in message
 
 
@@ -555,7 +547,7 @@ def test_zip_bomb_entry(tmp_path: Path) -> None:
         for _ in range(50):  # 50 MB of zeros, written in chunks
             fh.write(chunk)
     assert path.stat().st_size < 200 * 1024  # the bomb itself stays small
-    message = _import_error(path)
+    message = import_error(path)
     assert "zip bomb" in message and "OEBPS/Images/huge.png" in message
 
 
@@ -566,7 +558,7 @@ def test_zip_without_container(tmp_path: Path) -> None:
         docs=[Doc("ch1.xhtml", "<p>Text.</p>")],
         omit=["META-INF/container.xml"],
     )
-    message = _import_error(path)
+    message = import_error(path)
     assert "META-INF/container.xml" in message and "missing" in message
 
 
@@ -577,7 +569,7 @@ def test_container_naming_a_missing_package(tmp_path: Path) -> None:
         docs=[Doc("ch1.xhtml", "<p>Text.</p>")],
         omit=["OEBPS/content.opf"],
     )
-    message = _import_error(path)
+    message = import_error(path)
     assert "OEBPS/content.opf" in message and "missing" in message
 
 
@@ -585,7 +577,7 @@ def test_container_naming_a_missing_package(tmp_path: Path) -> None:
 def test_plain_text_named_epub(tmp_path: Path) -> None:
     path = tmp_path / "novel.epub"
     path.write_text("Chapter 1\n\nThis is plain text, not an EPUB.\n", encoding="utf-8")
-    message = _import_error(path)
+    message = import_error(path)
     assert "not a valid EPUB" in message and "not a ZIP" in message
 
 
@@ -597,5 +589,5 @@ def test_epub_with_no_text(tmp_path: Path) -> None:
         docs=[Doc("cover.xhtml", '<img src="../Images/cover.png" alt="Cover"/>', "cover")],
         toc=[("Cover", "cover.xhtml")],
     )
-    message = _import_error(path)
+    message = import_error(path)
     assert re.search(r"no text to narrate", message)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from studio.core.errors import TextImportError
 from studio.core.importing import detect_format, import_source
 from studio.core.importing.base import LONG_PARAGRAPH, SkippedPart
 from studio.core.importing.safety import decode_text
 from studio.core.importing.txt import heading_label
 from studio.core.model import Project
+from tests.core.factories import import_error
 
 
 def _chapters(project: Project) -> list[tuple[str, list[str]]]:
@@ -249,13 +249,6 @@ def test_utf8_with_bom_has_no_warning(tmp_path: Path) -> None:
     assert not report.warnings
 
 
-def _import_error(path: Path) -> str:
-    with pytest.raises(TextImportError) as info:
-        import_source(path)
-    message = str(info.value)
-    assert message.startswith(str(path)), message
-    return message
-
 
 PNG_HEADER = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000100000001008060000001ff3ff61")
 
@@ -272,18 +265,18 @@ PNG_HEADER = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000010000000100806
 def test_binary_named_txt(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "story.txt"
     path.write_bytes(data)
-    assert "binary" in _import_error(path)
+    assert "binary" in import_error(path)
 
 
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.txt"
     path.write_bytes(b"")
-    assert "empty" in _import_error(path)
+    assert "empty" in import_error(path)
 
 
 def test_whitespace_only_file(tmp_path: Path) -> None:
     path = _write(tmp_path / "blank.txt", "\n   \n\t\n\n")
-    assert "no text to narrate" in _import_error(path)
+    assert "no text to narrate" in import_error(path)
 
 
 def test_file_over_the_text_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,19 +284,19 @@ def test_file_over_the_text_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr("studio.core.importing.txt.MAX_TEXT_BYTES", 1024 * 1024)
     path = _write(tmp_path / "huge.txt", ("All work and no play. " * 64 + "\n\n") * 2300)
     assert path.stat().st_size > 3 * 1024 * 1024
-    message = _import_error(path)
+    message = import_error(path)
     assert "3 MB" in message and "largest" in message and "1 MB" in message
 
 
 def test_unknown_extension(tmp_path: Path) -> None:
     path = _write(tmp_path / "novel.odt", "Hello, this is not a format we read.")
-    message = _import_error(path)
+    message = import_error(path)
     assert "unknown manuscript type '.odt'" in message and ".txt" in message
 
 
 def test_rtf_is_an_unknown_type_not_broken_json(tmp_path: Path) -> None:
     path = _write(tmp_path / "novel.rtf", "{\\rtf1\\ansi Hello}")
-    assert "unknown manuscript type '.rtf'" in _import_error(path)
+    assert "unknown manuscript type '.rtf'" in import_error(path)
 
 
 def test_unknown_extension_is_sniffed_when_the_content_is_clear(tmp_path: Path) -> None:
@@ -312,7 +305,7 @@ def test_unknown_extension_is_sniffed_when_the_content_is_clear(tmp_path: Path) 
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    assert "not found" in _import_error(tmp_path / "nowhere.txt")
+    assert "not found" in import_error(tmp_path / "nowhere.txt")
 
 
 # ---------------------------------------------------------------------------------------------

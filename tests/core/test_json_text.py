@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from studio.core.errors import TextImportError
 from studio.core.importing import import_source
 from studio.core.importing.json_text import FORMAT, VERSION, dumps
 from studio.core.model import (
@@ -25,6 +24,7 @@ from studio.core.model import (
     set_dictionaries,
     set_project_meta,
 )
+from tests.core.factories import import_error
 
 MARKDOWN = """\
 # The Quiet Harbour
@@ -123,13 +123,6 @@ def test_title_and_author_arguments_override_the_file(project: Project, tmp_path
 # Bad files
 
 
-def _import_error(path: Path) -> str:
-    with pytest.raises(TextImportError) as info:
-        import_source(path)
-    message = str(info.value)
-    assert message.startswith(str(path)), message
-    return message
-
 
 def _broken(project: Project, tmp_path: Path, change: Any) -> Path:
     data = json.loads(dumps(project))
@@ -142,37 +135,37 @@ def _broken(project: Project, tmp_path: Path, change: Any) -> Path:
 def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{\n "format": "narrator-studio/text",\n "version": 1,\n "project": {,\n}\n')
-    message = _import_error(path)
+    message = import_error(path)
     assert "not valid JSON" in message and "line 4" in message and "column 14" in message
 
 
 def test_wrong_format_marker(project: Project, tmp_path: Path) -> None:
     path = _broken(project, tmp_path, lambda d: d.update(format="some-other-app/project"))
-    assert "not a Narrator Studio text export" in _import_error(path)
+    assert "not a Narrator Studio text export" in import_error(path)
 
 
 def test_plain_json_is_not_an_export(tmp_path: Path) -> None:
     path = tmp_path / "data.json"
     path.write_text('{"name": "not ours"}', encoding="utf-8")
-    assert "not a Narrator Studio text export" in _import_error(path)
+    assert "not a Narrator Studio text export" in import_error(path)
 
 
 def test_json_that_is_not_an_object(tmp_path: Path) -> None:
     path = tmp_path / "list.json"
     path.write_text("[1, 2, 3]", encoding="utf-8")
-    assert "must be an object" in _import_error(path)
+    assert "must be an object" in import_error(path)
 
 
 def test_newer_version(project: Project, tmp_path: Path) -> None:
     path = _broken(project, tmp_path, lambda d: d.update(version=VERSION + 1))
-    message = _import_error(path)
+    message = import_error(path)
     assert "newer Narrator Studio" in message and f"text format {VERSION + 1}" in message
 
 
 @pytest.mark.parametrize("version", ["1", 0, -3, True, None, 1.5])
 def test_malformed_version(project: Project, tmp_path: Path, version: Any) -> None:
     path = _broken(project, tmp_path, lambda d: d.update(version=version))
-    message = _import_error(path)
+    message = import_error(path)
     assert "version" in message and "newer" not in message
 
 
@@ -226,16 +219,16 @@ def _set_block(field: str, value: Any) -> Any:
 def test_bad_field_names_its_path(
     project: Project, tmp_path: Path, change: Any, where: str, problem: str
 ) -> None:
-    message = _import_error(_broken(project, tmp_path, change))
+    message = import_error(_broken(project, tmp_path, change))
     assert f"{where} " in message and problem in message, message
 
 
 def test_deeply_nested_json(tmp_path: Path) -> None:
     path = tmp_path / "deep.json"
     path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
-    assert "nested too deeply" in _import_error(path)
+    assert "nested too deeply" in import_error(path)
 
 
 def test_export_without_paragraphs_has_nothing_to_narrate(project: Project, tmp_path: Path) -> None:
     path = _broken(project, tmp_path, lambda d: d.update(chapters=[]))
-    assert "no text to narrate" in _import_error(path)
+    assert "no text to narrate" in import_error(path)
