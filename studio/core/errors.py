@@ -36,10 +36,11 @@ class ProjectFormatError(StudioError):
 class ProjectSaveError(StudioError):
     """A project could not be written; the file still holds the last committed state."""
 
-    def __init__(self, path: str | Path, problem: str) -> None:
+    def __init__(self, path: str | Path, problem: str, existing: bool = True) -> None:
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"{self.path}: could not save ({problem}); the last saved state is intact")
+        tail = "; the last saved state is intact" if existing else "; nothing was written"
+        super().__init__(f"{self.path}: could not save ({problem}){tail}")
 
 
 class EditError(StudioError):

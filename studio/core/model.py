@@ -277,7 +277,11 @@ class Project:
         if hit is not None:
             chapter, index = hit
             blocks = chapter.blocks
-            if index < len(blocks) and blocks[index].id == block_id and chapter in self.chapters:
+            if (
+                index < len(blocks)
+                and blocks[index].id == block_id
+                and any(c is chapter for c in self.chapters)
+            ):
                 return hit
         self._where = {
             b.id: (c, i) for c in self.chapters for i, b in enumerate(c.blocks)
@@ -499,7 +503,8 @@ def move_chapter(project: Project, chapter_id: ChapterId, new_index: int) -> Cha
         raise EditError(f"chapter position {new_index} is out of range")
     project.chapters.remove(chapter)
     project.chapters.insert(new_index, chapter)
-    return Changes(structure=True, chapters=_fs(c.id for c in project.chapters))
+    # Only the chapter order changed: no chapter's own blocks need rewriting.
+    return Changes(structure=True)
 
 
 def remove_chapter(project: Project, chapter_id: ChapterId) -> Changes:

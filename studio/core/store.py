@@ -279,12 +279,12 @@ class ProjectStore:
         """
         path = Path(path)
         if path.exists() and not overwrite:
-            raise ProjectSaveError(path, "a file with that name already exists")
+            raise ProjectSaveError(path, "a file with that name already exists", existing=False)
         folder = path.parent if str(path.parent) else Path(".")
         try:
             fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
         except OSError as exc:
-            raise ProjectSaveError(path, exc.strerror or str(exc)) from None
+            raise ProjectSaveError(path, exc.strerror or str(exc), existing=False) from None
         os.close(fd)
         tmp = Path(tmp_name)
         try:
@@ -313,10 +313,10 @@ class ProjectStore:
             _configure(conn)
         except sqlite3.Error as exc:
             _remove_quietly(tmp)
-            raise ProjectSaveError(path, str(exc)) from None
+            raise ProjectSaveError(path, str(exc), existing=False) from None
         except OSError as exc:
             _remove_quietly(tmp)
-            raise ProjectSaveError(path, exc.strerror or str(exc)) from None
+            raise ProjectSaveError(path, exc.strerror or str(exc), existing=False) from None
         except BaseException:
             _remove_quietly(tmp)
             raise
@@ -661,7 +661,7 @@ class ProjectStore:
         """Copy the whole project (audio included) to ``new_path``; return the new store."""
         new_path = Path(new_path)
         if new_path.exists() and not overwrite:
-            raise ProjectSaveError(new_path, "a file with that name already exists")
+            raise ProjectSaveError(new_path, "a file with that name already exists", existing=False)
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{new_path.name}.", suffix=".tmp", dir=new_path.parent
         )
@@ -676,7 +676,7 @@ class ProjectStore:
             os.replace(tmp, new_path)
         except (sqlite3.Error, OSError) as exc:
             _remove_quietly(tmp)
-            raise ProjectSaveError(new_path, str(exc)) from None
+            raise ProjectSaveError(new_path, str(exc), existing=False) from None
         return ProjectStore.open(new_path)
 
     def integrity_check(self) -> list[str]:
