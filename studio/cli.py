@@ -116,7 +116,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from studio.core.model import project_info
     from studio.core.store import ProjectStore
 
-    with ProjectStore.open(args.project) as store:
+    with ProjectStore.open(args.project, read_only=True) as store:
         info = project_info(store.load())
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=1))
@@ -158,7 +158,7 @@ def _cmd_export_text(args: argparse.Namespace) -> int:
 
     if args.output.exists() and not args.force:
         raise StudioError(f"{args.output}: already exists (use --force to replace it)")
-    with ProjectStore.open(args.project) as store:
+    with ProjectStore.open(args.project, read_only=True) as store:
         text = dumps(store.load())
     write_atomic(args.output, text)
     print(f"Wrote {args.output}")

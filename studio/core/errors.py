@@ -33,6 +33,14 @@ class ProjectFormatError(StudioError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class ProjectBusyError(StudioError):
+    """A project is open for writing in another window or process."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: {problem}")
+
+
 class ProjectSaveError(StudioError):
     """A project could not be written; the file still holds the last committed state."""
 

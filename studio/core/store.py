@@ -30,6 +30,7 @@ Schema, version 1 (see :data:`SCHEMA`):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -42,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from studio import __version__
-from studio.core.errors import EditError, ProjectFormatError, ProjectSaveError
+from studio.core.errors import EditError, ProjectBusyError, ProjectFormatError, ProjectSaveError
 from studio.core.model import (
     Block,
     BlockId,
@@ -69,6 +70,54 @@ APPLICATION_ID = 0x4E535444  # "NSTD": marks a Narrator Studio project file
 SCHEMA_VERSION = 1
 SUFFIX = ".studio"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+try:  # advisory "open for writing" lock; SQLite's own locks are POSIX fcntl locks, so on
+    import fcntl  # Linux a flock() on the same file never interferes with them.
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def _lock(path: Path) -> int | None:
+    """Take the exclusive "open for writing" lock on ``path``; return its descriptor.
+
+    Raises:
+        ProjectBusyError: another store (another window or process) holds it.
+    """
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ProjectBusyError(
+            path, "is open in another Narrator Studio window or process; close it there first"
+        ) from None
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing the descriptor releases the flock
+
+
+def _replace_into(tmp: Path, path: Path) -> None:
+    """Move the finished file ``tmp`` to ``path``, replacing what is there safely.
+
+    A project being replaced must not be open for writing elsewhere, and its leftover
+    ``-wal``/``-shm`` files must go first: SQLite cannot tell they belong to the old file
+    and would replay the old journal into the new one.
+    """
+    old_lock = None
+    if path.exists():
+        old_lock = _lock(path) if path.is_file() else None
+    try:
+        for side in (Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            with contextlib.suppress(FileNotFoundError):
+                side.unlink()
+        os.replace(tmp, path)
+    finally:
+        _unlock(old_lock)
 
 SCHEMA = """
 CREATE TABLE meta (
@@ -200,24 +249,38 @@ class ProjectStore:
     SQLite connection; use it from one thread (the GUI thread, or one writer thread).
     """
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, lock_fd: int | None = None
+    ) -> None:
         self.path = path
         self._conn = conn
+        self._lock_fd = lock_fd
 
     # -- opening and creating -------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path) -> ProjectStore:
+    def open(cls, path: str | Path, read_only: bool = False) -> ProjectStore:
         """Open an existing project, upgrading an older file format first.
+
+        A writable store holds the project's "open for writing" lock until closed, so a
+        second window or process cannot write to it at the same time. A ``read_only`` store
+        (``studio info``) takes no lock and never writes.
 
         Raises:
             ProjectFormatError: not a project, from a newer version, or damaged. The file is
                 left exactly as it was.
+            ProjectBusyError: another window or process has it open for writing.
         """
         path = Path(path)
         _check_header(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            if read_only:
+                uri = f"file:{path.resolve()}?mode=ro"
+                conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise ProjectFormatError(path, f"cannot be opened ({exc})") from None
         try:
@@ -238,20 +301,33 @@ class ProjectStore:
             # elsewhere surfaces as ProjectFormatError from load() and the media readers,
             # and integrity_check() is there for an explicit check.
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if version >= 1 and not {"project", "chapters", "blocks", "takes"} <= tables:
-                raise ProjectFormatError(path, "is damaged (tables are missing)")
+            if version < 1 or not {"project", "chapters", "blocks", "takes"} <= tables:
+                raise ProjectFormatError(path, "is damaged (its tables are missing)")
         except ProjectFormatError:
             conn.close()
             raise
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise ProjectFormatError(path, f"is damaged or not a project ({exc})") from None
-        if version < SCHEMA_VERSION:
-            conn.close()
-            cls._migrate(path, version)
+        if read_only:
+            if version < SCHEMA_VERSION:
+                conn.close()
+                raise ProjectFormatError(
+                    path, "is from an older version; open it in the studio to upgrade it"
+                )
+            conn.execute("PRAGMA query_only = ON")
+            return cls(path, conn)
+        conn.close()
+        lock_fd = _lock(path)
+        try:
+            if version < SCHEMA_VERSION:
+                cls._migrate(path, version)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        _configure(conn)
-        return cls(path, conn)
+            _configure(conn)
+        except BaseException:
+            _unlock(lock_fd)
+            raise
+        return cls(path, conn, lock_fd)
 
     @classmethod
     def _migrate(cls, path: Path, version: int) -> None:
@@ -304,13 +380,13 @@ class ProjectStore:
                 )
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
-                store = cls(tmp, conn)
-                store.save(project)
+                try:
+                    cls(tmp, conn).save(project)
+                except ProjectSaveError as exc:  # name the file the user asked for
+                    raise ProjectSaveError(path, exc.problem, existing=False) from None
             finally:
                 conn.close()
-            os.replace(tmp, path)
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            _configure(conn)
+            _replace_into(tmp, path)
         except sqlite3.Error as exc:
             _remove_quietly(tmp)
             raise ProjectSaveError(path, str(exc), existing=False) from None
@@ -320,11 +396,13 @@ class ProjectStore:
         except BaseException:
             _remove_quietly(tmp)
             raise
-        return cls(path, conn)
+        return cls.open(path)
 
     def close(self) -> None:
-        """Close the file (checkpointing the write-ahead log)."""
+        """Close the file (checkpointing the write-ahead log) and release its lock."""
         self._conn.close()
+        _unlock(self._lock_fd)
+        self._lock_fd = None
 
     def __enter__(self) -> ProjectStore:
         return self
@@ -340,6 +418,11 @@ class ProjectStore:
             return self._load()
         except sqlite3.DatabaseError as exc:
             raise ProjectFormatError(self.path, f"is damaged ({exc})") from None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            # Rows that do not fit together (bad JSON, a paragraph of a missing chapter):
+            # the file was changed by something else than the studio, or is damaged.
+            detail = f"{type(exc).__name__}: {exc}"
+            raise ProjectFormatError(self.path, f"is damaged ({detail})") from None
 
     def _load(self) -> Project:
         c = self._conn
@@ -673,7 +756,7 @@ class ProjectStore:
                 self._conn.backup(dest)
             finally:
                 dest.close()
-            os.replace(tmp, new_path)
+            _replace_into(tmp, new_path)
         except (sqlite3.Error, OSError) as exc:
             _remove_quietly(tmp)
             raise ProjectSaveError(new_path, str(exc), existing=False) from None

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from studio.core import model as m
-from studio.core.errors import ProjectFormatError, ProjectSaveError
+from studio.core.errors import ProjectBusyError, ProjectFormatError, ProjectSaveError
 from studio.core.model import BlockId, ChapterId, VoiceId, VoiceSpan
 from studio.core.store import AutoSaver, ProjectStore
 from tests.core.factories import make_project, make_take, wav_bytes
@@ -217,10 +217,10 @@ def test_autosaver_batches_edits(tmp_path: Path) -> None:
     saver.note(m.set_block_text(project, BlockId("c0b0"), "One."), now=10.0)
     saver.note(m.set_block_text(project, BlockId("c0b1"), "Two."), now=10.5)
     assert not saver.flush_if_due(now=10.9) and saver.dirty
-    with ProjectStore.open(path) as reader:
+    with ProjectStore.open(path, read_only=True) as reader:
         assert reader.load().block(BlockId("c0b0")).text != "One."
     assert saver.flush_if_due(now=11.1) and not saver.dirty
-    with ProjectStore.open(path) as reader:
+    with ProjectStore.open(path, read_only=True) as reader:
         loaded = reader.load()
         assert [loaded.block(BlockId(b)).text for b in ("c0b0", "c0b1")] == ["One.", "Two."]
     store.close()
@@ -253,3 +253,71 @@ def test_store_round_trip_property(tmp_path_factory, title, chapters, settings_v
     ProjectStore.create(path, project).close()
     with ProjectStore.open(path) as store:
         assert snapshot(store.load()) == snapshot(project)
+
+
+def test_one_writer_at_a_time_readers_welcome(tmp_path: Path) -> None:
+    path = tmp_path / "Book.studio"
+    writer = ProjectStore.create(path, make_project())
+    with pytest.raises(ProjectBusyError, match="open in another"):
+        ProjectStore.open(path)
+    with ProjectStore.open(path, read_only=True) as reader:
+        assert reader.load().title == "Test Book"
+        with pytest.raises(ProjectSaveError):
+            reader.save(make_project())  # a reader never writes
+    with pytest.raises(ProjectBusyError):
+        ProjectStore.create(path, make_project(), overwrite=True)
+    writer.close()
+    ProjectStore.open(path).close()
+
+
+def test_overwrite_discards_a_crashed_projects_journal(tmp_path: Path) -> None:
+    """A stale -wal next to a replaced project must not be replayed into the new one."""
+    path = tmp_path / "Book.studio"
+    old = make_project(chapters=3)
+    ProjectStore.create(path, old).close()
+    # Simulate a crash: committed changes left in the -wal, never checkpointed.
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_autocheckpoint = 0")
+    con.execute("UPDATE chapters SET title = title || ' X'")
+    con.commit()
+    saved_wal = Path(f"{path}-wal").read_bytes()
+    con.close()  # (closing checkpoints; put the journal back as a crash would leave it)
+    Path(f"{path}-wal").write_bytes(saved_wal)
+    assert Path(f"{path}-wal").stat().st_size > 0
+
+    new = m.Project(title="New Book")
+    m.add_chapter(new, "Only", ["Fresh text."])
+    ProjectStore.create(path, new, overwrite=True).close()
+    with ProjectStore.open(path) as store:
+        loaded = store.load()
+        assert loaded.title == "New Book"
+        assert [c.title for c in loaded.chapters] == ["Only"]
+        assert store.integrity_check() == ["ok"]
+
+
+def test_rows_that_do_not_fit_are_reported_as_damage(tmp_path: Path) -> None:
+    path = tmp_path / "Book.studio"
+    ProjectStore.create(path, make_project()).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE blocks SET spans = 'xx' WHERE id = 'c0b0'")
+    con.commit()
+    con.close()
+    with (
+        pytest.raises(ProjectFormatError, match="is damaged") as info,
+        ProjectStore.open(path) as store,
+    ):
+        store.load()
+    assert str(path) in str(info.value)
+
+
+def test_file_with_our_id_but_no_schema_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "Empty.studio"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA application_id = 1314083908")  # ours, "NSTD"
+    con.execute("CREATE TABLE t(x)")
+    con.commit()
+    con.close()
+    before = sha(path)
+    with pytest.raises(ProjectFormatError, match="damaged"):
+        ProjectStore.open(path)
+    assert sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["Empty.studio"]
