@@ -464,3 +464,79 @@ def test_long_sentence_without_boundaries_is_split_at_clauses(tmp_path: Path) ->
     assert len(pieces) >= 2 and all(len(p) <= LONG_PARAGRAPH for p in pieces)
     assert " ".join(pieces) == text
     assert report.splits_applied == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Project Gutenberg layouts found in review
+
+_TITLES = ["The Arrival", "A Stranger at the Inn", "Letters from London", "Mr. Pike Explains"]
+_ROMANS = ["I", "II", "III", "IV"]
+
+
+def _gutenberg(contents: str, heading: str) -> str:
+    chapters = "".join(
+        heading.format(roman=r, title=t)
+        + f'Text of chapter {r.lower()}. "Is it you?" she asked.\n\nSecond paragraph.\n\n\n'
+        for r, t in zip(_ROMANS, _TITLES, strict=True)
+    )
+    return (
+        "*** START OF THE PROJECT GUTENBERG EBOOK THE SILENT HARBOUR ***\n\n\n"
+        "THE SILENT HARBOUR\n\nBy Mary Example\n\n\nCONTENTS\n\n"
+        + contents + "\n\n\n" + chapters
+        + "*** END OF THE PROJECT GUTENBERG EBOOK THE SILENT HARBOUR ***\nLicence text.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("contents_sep", "heading", "expected"),
+    [
+        # contents hard-wrapped into one block; label and title on separate paragraphs
+        ("\n", "CHAPTER {roman}.\n\n{title}\n\n", "CHAPTER {roman}: {title}"),
+        # contents one entry per paragraph; label and title on one line
+        ("\n\n", "CHAPTER {roman}. {title}\n\n", "CHAPTER {roman}. {title}"),
+    ],
+)
+def test_gutenberg_contents_and_headings(
+    tmp_path: Path, contents_sep: str, heading: str, expected: str
+) -> None:
+    contents = contents_sep.join(
+        f" CHAPTER {r}.     {t}" for r, t in zip(_ROMANS, _TITLES, strict=True)
+    )
+    path = _write(tmp_path / "harbour.txt", _gutenberg(contents, heading))
+    project, report = import_source(path)
+    assert project.title == "The Silent Harbour" and project.author == "Mary Example"
+    assert [c.title for c in project.chapters] == [
+        expected.format(roman=r, title=t) for r, t in zip(_ROMANS, _TITLES, strict=True)
+    ]
+    for chapter, roman in zip(project.chapters, _ROMANS, strict=True):
+        assert [b.text for b in chapter.blocks] == [
+            f'Text of chapter {roman.lower()}. "Is it you?" she asked.',
+            "Second paragraph.",
+        ]
+    reasons = [s.reason for s in report.skipped]
+    assert "table of contents" in reasons and "title page" in reasons
+    assert all("Licence" not in b.text for _, b in project.iter_blocks())
+
+
+def test_footnote_bodies_and_spaced_markers(tmp_path: Path) -> None:
+    text = (
+        "Chapter 1\n\nThe bay [1] was quiet that night.[2]\n\n"
+        "[1] The bay was then called Pike's Reach.\n\n"
+        "[Footnote 2: A later hand adds this.]\n\nThe end.\n"
+    )
+    project, report = import_source(_write(tmp_path / "notes.txt", text))
+    assert [b.text for b in project.chapters[0].blocks] == [
+        "The bay was quiet that night.",
+        "The end.",
+    ]
+    assert any(s.reason == "footnotes" for s in report.skipped)
+
+
+@pytest.mark.parametrize("word", ["Vivid.", "Did.", "Mild.", "Civil.", "Mix"])
+def test_words_made_of_roman_letters_are_not_headings(word: str) -> None:
+    assert heading_label(word) is None
+
+
+@pytest.mark.parametrize("numeral", ["IV.", "XII", "I.", "MCMXIV"])
+def test_roman_numerals_alone_are_headings(numeral: str) -> None:
+    assert heading_label(numeral) == numeral.rstrip(".")

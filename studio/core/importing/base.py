@@ -147,7 +147,7 @@ class ImportReport:
 # Cleaning
 
 _FOOTNOTE_TEXT = re.compile(
-    r"(?<=[^\s\[])\[(?:\d{1,3}|[*†‡§])\]"  # "word[12]"  "word.[*]"
+    r"(?<=[^\s\[]) ?\[(?:\d{1,3}|[*†‡§])\]"  # "word[12]"  "word.[*]"  "word [3]"
     r"|(?<=[A-Za-z.,;:!?’”\"')])[¹²³⁴⁵⁶⁷⁸⁹⁰]+"  # "word¹²"
 )
 

@@ -22,9 +22,17 @@ _LABEL = (
 _LABEL_RE = re.compile(rf"^{_LABEL}\b\.?", re.IGNORECASE)
 _STANDALONE = re.compile(
     r"^(?:prologue|epilogue|preface|foreword|introduction|afterword|interlude|conclusion|"
-    r"[IVXLCDM]{1,8}\.?|\d{1,3}\.?)$",
+    r"\d{1,3}\.?)$",
     re.IGNORECASE,
 )
+# A Roman numeral alone, upper case and well-formed: "IV." is a heading, "Vivid." or "Did."
+# are not.
+_ROMAN = re.compile(
+    r"^(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\.?$"
+)
+_ANY_LABEL = re.compile(rf"\b{_LABEL}\b", re.IGNORECASE)
+# Footnote bodies as Project Gutenberg prints them: "[1] The bay ..." or "[Footnote 1: ...]".
+_FOOTNOTE_BODY = re.compile(r"^\[(?:\d{1,3}|[*†‡§]|Footnote\b[^\]]*)\]")
 _STANDALONE_WORD = re.compile(
     r"^(?:prologue|epilogue|preface|foreword|introduction|afterword|interlude|conclusion)\b",
     re.IGNORECASE,
@@ -34,10 +42,17 @@ _GUTENBERG_START = re.compile(r"^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG
 _GUTENBERG_END = re.compile(r"^\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG.*$", re.M | re.I)
 
 
+_SMALL_WORDS_TEXT = (
+    "a an the of in on and or nor but to at by for with from into onto upon over under "
+    "about after before between through as is it its his her their our my your off out up "
+    "so yet than"
+)
+_SMALL_WORDS = frozenset(_SMALL_WORDS_TEXT.split())
+
+
 def _title_case_rest(rest: str) -> bool:
-    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", rest)]
-    small = {"a", "an", "the", "of", "in", "on", "and", "or", "to", "at", "by", "for", "with"}
-    return bool(words) and all(w[0].isupper() or w.lower() in small for w in words)
+    words = re.findall(r"[A-Za-z][\w'’-]*", rest)
+    return bool(words) and all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
 
 
 def heading_label(paragraph: str) -> str | None:
@@ -49,7 +64,7 @@ def heading_label(paragraph: str) -> str | None:
     text = paragraph.strip()
     if not text or len(text) > 80 or len(text.split()) > 12 or text.endswith((",", ";")):
         return None
-    if _STANDALONE.match(text):
+    if _STANDALONE.match(text) or _ROMAN.match(text):
         return text.rstrip(".")
     label = _LABEL_RE.match(text) or _STANDALONE_WORD.match(text)
     if not label:
@@ -57,9 +72,28 @@ def heading_label(paragraph: str) -> str | None:
     rest = text[label.end() :].strip()
     if not rest:
         return text.rstrip(".")
-    if rest[0] in ".:—–-" or _title_case_rest(rest) or rest.isupper():
+    # "CHAPTER VI. Letters from London": punctuation right after the label marks a title.
+    punctuated = text[label.end() - 1] in ".:" or rest[0] in ".:—–-"
+    if (punctuated and not rest.endswith((".", "!", "?"))) or _title_case_rest(rest) or (
+        rest.isupper()
+    ):
         return text.rstrip(".") if not text.endswith("..") else text
     return None
+
+
+def _soften_caps(title: str) -> str:
+    """Return an ALL-CAPS title in title case ("THE SILENT HARBOUR" -> "The Silent Harbour")."""
+    if not title.isupper():
+        return title
+    words = title.lower().split()
+    return " ".join(
+        w if (i and w in _SMALL_WORDS) else w[:1].upper() + w[1:] for i, w in enumerate(words)
+    )
+
+
+def _is_contents_list(paragraph: str) -> bool:
+    """Return whether a paragraph is a (hard-wrapped) list of chapter labels."""
+    return len(_ANY_LABEL.findall(paragraph)) >= 2 and len(paragraph) < 5000
 
 
 def _is_bare_label(heading: str) -> bool:
@@ -68,7 +102,7 @@ def _is_bare_label(heading: str) -> bool:
 
 
 def _looks_like_subtitle(paragraph: str) -> bool:
-    text = paragraph.strip()
+    text = re.sub(r"\s?\[[^\]]{1,12}\]", "", paragraph).strip()  # without footnote markers
     if not text or len(text) > 70 or len(text.split()) > 10 or heading_label(text):
         return False
     return text.isupper() or not text.endswith((".", "?", "!", ",", ";", ":", "”", '"'))
@@ -97,6 +131,10 @@ def detect_chapters(
         if _CONTENTS.match(para.strip()):
             skipped.append(SkippedPart(para.strip(), "table of contents"))
             in_contents = True
+            i += 1
+            continue
+        if (in_contents or not chapters) and _is_contents_list(para):
+            skipped.append(SkippedPart(para.strip()[:60] + "…", "table of contents"))
             i += 1
             continue
         heading = heading_label(para)
@@ -166,11 +204,20 @@ def read(path: Path) -> RawBook:
         raw.warnings.append(warning)
     text = _strip_gutenberg(text, raw)
     paragraphs = split_paragraphs(text)
+    notes = [p for p in paragraphs if _FOOTNOTE_BODY.match(p)]
+    if notes:
+        paragraphs = [p for p in paragraphs if not _FOOTNOTE_BODY.match(p)]
+        raw.skipped.append(SkippedPart(f"{len(notes)} footnote(s)", "footnotes"))
     raw.chapters, skipped = detect_chapters(paragraphs, raw.title or path.stem)
     raw.skipped.extend(skipped)
     title_page = next((s for s in skipped if s.reason == "title page"), None)
-    if not raw.title and title_page is not None:
-        raw.title = title_page.name.split(" / ")[0]
+    if title_page is not None:
+        lines = title_page.name.split(" / ")
+        if not raw.title:
+            raw.title = _soften_caps(lines[0])
+        by = next((ln for ln in lines[1:] if re.match(r"^by\s+\S", ln, re.I)), None)
+        if by and not raw.author:
+            raw.author = by[3:].strip()
     return raw
 
 
