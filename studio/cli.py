@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -98,8 +99,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from studio.core.store import ProjectStore
 
     out: Path = args.output
-    if out.exists() and not args.force:
-        raise StudioError(f"{out}: already exists (use --force to replace it)")
+    _check_output(out, args.source, ".studio", args.force)
     project, report = import_source(
         args.source, title=args.title, author=args.author, split_long=args.split_long
     )
@@ -140,24 +140,45 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a failure leaves no partial file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise StudioError(f"{path}: could not write ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise StudioError(f"{path}: could not write ({exc.strerror or exc})") from None
 
 
+def _check_output(output: Path, source: Path | str, suffix: str | None, force: bool) -> None:
+    """Refuse an output that exists (without --force), is the input, or has a wrong suffix."""
+    if suffix and output.suffix.lower() != suffix:
+        raise StudioError(f"{output}: the output file name must end in {suffix}")
+    if not output.exists():
+        return
+    if not isinstance(source, str) or not source.startswith(("http://", "https://")):
+        try:
+            if Path(source).exists() and output.samefile(source):
+                raise StudioError(f"{output}: is the input file; choose another output name")
+        except OSError:
+            pass
+    if not force:
+        raise StudioError(f"{output}: already exists (use --force to replace it)")
+
+
 def _cmd_export_text(args: argparse.Namespace) -> int:
     from studio.core.importing.json_text import dumps
     from studio.core.store import ProjectStore
 
-    if args.output.exists() and not args.force:
-        raise StudioError(f"{args.output}: already exists (use --force to replace it)")
+    _check_output(args.output, args.project, None, args.force)
     with ProjectStore.open(args.project, read_only=True) as store:
         text = dumps(store.load())
     write_atomic(args.output, text)
@@ -193,6 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export-text": _cmd_export_text,
         "sample": _cmd_sample,
     }
+    # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
+    # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.
+    logging.basicConfig(
+        level=logging.DEBUG if os.environ.get("STUDIO_DEBUG") else logging.CRITICAL,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         status = handlers[args.command](args)
         sys.stdout.flush()  # surface a closed pipe here, not at interpreter exit

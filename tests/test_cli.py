@@ -175,3 +175,37 @@ def test_closed_pipe_is_not_a_crash(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )
     assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr
+
+
+def test_output_checks(tmp_path: Path) -> None:
+    book = tmp_path / "b.studio"
+    assert studio("import", SAMPLE, "-o", book).returncode == 0
+    run = studio("import", SAMPLE, "-o", tmp_path / "out.txt")
+    assert run.returncode == 1 and "must end in .studio" in run.stderr
+    run = studio("export-text", book, "-o", book, "--force")
+    assert run.returncode == 1 and "is the input file" in run.stderr
+    assert book.read_bytes().startswith(b"SQLite format 3")
+    run = studio("export-text", book, "-o", tmp_path / "missing" / "x.json")
+    assert run.returncode == 1 and "could not write" in run.stderr
+    assert "Traceback" not in run.stderr
+    out = tmp_path / "b.json"
+    assert studio("export-text", book, "-o", out).returncode == 0
+    assert out.stat().st_mode & 0o044 == 0o044  # readable like any other file, not 0600
+
+
+def test_damaged_pdf_gives_one_line_not_a_traceback(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    for n in range(40):
+        pdf.cell(0, 8, f"Line {n} of a page of text.", new_x="LMARGIN", new_y="NEXT")
+    whole = tmp_path / "whole.pdf"
+    pdf.output(str(whole))
+    cut = tmp_path / "cut.pdf"
+    cut.write_bytes(whole.read_bytes()[:1500])
+    run = studio("import", cut, "-o", tmp_path / "o.studio")
+    assert run.returncode == 1
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "cut.pdf" in run.stderr and "not a valid PDF" in run.stderr

@@ -219,3 +219,22 @@ def test_malformed_document_xml_is_refused(novel: Path, tmp_path: Path) -> None:
 
     with pytest.raises(TextImportError, match="not a valid Word"):
         import_source(bad)
+
+
+def test_docx_without_heading_styles_finds_chapter_lines(tmp_path: Path) -> None:
+    doc = docx.Document()
+    doc.add_paragraph("My Manuscript").runs[0].bold = True
+    for n in (1, 2, 3):
+        doc.add_paragraph(f"Chapter {n}").runs[0].bold = True
+        doc.add_paragraph(f"First paragraph of chapter {n}, in plain Normal style.")
+        doc.add_paragraph(f"Second paragraph of chapter {n}.")
+    path = tmp_path / "plain.docx"
+    doc.save(str(path))
+    project, report = import_source(path)
+    assert [c.title for c in project.chapters] == ["Chapter 1", "Chapter 2", "Chapter 3"]
+    assert [b.text for b in project.chapters[1].blocks] == [
+        "First paragraph of chapter 2, in plain Normal style.",
+        "Second paragraph of chapter 2.",
+    ]
+    assert project.title == "My Manuscript"
+    assert any(s.reason == "title page" for s in report.skipped)

@@ -19,6 +19,7 @@ from lxml import etree
 from studio.core.errors import TextImportError
 from studio.core.importing.base import RawBook, RawChapter, SkippedPart
 from studio.core.importing.safety import SafeZip, parse_xml
+from studio.core.importing.txt import detect_chapters
 from studio.core.textsplit import normalize_space
 
 log = logging.getLogger(__name__)
@@ -182,8 +183,15 @@ def _build_chapters(book: RawBook, paras: list[_Para], meta_title: str) -> None:
     paras = [p for p in paras if not p.is_title]
     counts = Counter(p.level for p in paras if p.level)
     if not counts:
+        # No heading styles (a manuscript typed with bold "Chapter 1" lines): find chapters
+        # from heading-like paragraphs, as for plain text.
         book.title = title or meta_title
-        book.chapters.append(RawChapter(book.title, [p.text for p in paras]))
+        chapters, skipped = detect_chapters([p.text for p in paras], book.title)
+        book.chapters.extend(chapters)
+        book.skipped.extend(skipped)
+        title_page = next((s for s in skipped if s.reason == "title page"), None)
+        if not book.title and title_page is not None:
+            book.title = title_page.name.split(" / ")[0]
         return
     repeated = [level for level, n in counts.items() if n > 1]
     chapter_level = min(repeated) if repeated else min(counts)
