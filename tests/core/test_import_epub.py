@@ -591,3 +591,19 @@ def test_epub_with_no_text(tmp_path: Path) -> None:
     )
     message = import_error(path)
     assert re.search(r"no text to narrate", message)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_entity_declarations_are_refused_in_any_encoding(tmp_path: Path, codec: str) -> None:
+    xhtml = (
+        f'<?xml version="1.0" encoding="{codec.upper()}"?>\n'
+        '<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>C</title></head>'
+        "<body><p>&xxe; Secret.</p></body></html>"
+    )
+    path = build_epub(
+        tmp_path / f"xxe-{codec}.epub",
+        docs=[Doc("ch1.xhtml", "<p>Plain.</p>"), Doc("ch2.xhtml", "", raw=xhtml.encode(codec))],
+    )
+    assert "declares XML entities" in import_error(path)

@@ -540,3 +540,12 @@ def test_words_made_of_roman_letters_are_not_headings(word: str) -> None:
 @pytest.mark.parametrize("numeral", ["IV.", "XII", "I.", "MCMXIV"])
 def test_roman_numerals_alone_are_headings(numeral: str) -> None:
     assert heading_label(numeral) == numeral.rstrip(".")
+
+
+def test_html_declaring_entities_is_refused(tmp_path: Path) -> None:
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10 if i else "lol"}">' for i in range(8))
+    path = _write(
+        tmp_path / "lol.html",
+        f"<!DOCTYPE html [{lol}]><html><body><h1>T</h1><p>&l7;</p></body></html>",
+    )
+    assert "declares XML entities" in import_error(path)

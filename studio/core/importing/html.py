@@ -17,7 +17,13 @@ from lxml import etree
 
 from studio.core.errors import TextImportError
 from studio.core.importing.base import RawBook, RawChapter, SkippedPart
-from studio.core.importing.safety import MAX_TEXT_BYTES, decode_text, parse_xml, read_file
+from studio.core.importing.safety import (
+    MAX_TEXT_BYTES,
+    decode_text,
+    parse_xml,
+    read_file,
+    refuse_entity_declarations,
+)
 from studio.core.importing.txt import detect_chapters
 from studio.core.textsplit import normalize_space
 
@@ -306,6 +312,7 @@ def book_from_html_tree(root: etree._Element, source: str | Path) -> RawBook:
 def read(path: Path) -> RawBook:
     """Read an HTML or XHTML manuscript."""
     data = read_file(path, MAX_TEXT_BYTES)
+    refuse_entity_declarations(data, path)  # HTML parsers show declarations as text
     head = data[:512].lstrip().lower()
     if path.suffix.lower() == ".xhtml" or head.startswith(b"<?xml"):
         root = parse_xml(data, str(path), recover=True)

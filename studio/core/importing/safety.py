@@ -221,18 +221,33 @@ _STRICT = _parser(False)
 _RECOVER = _parser(True)
 
 
+# "<!ENTITY" as it appears in every encoding an XML parser accepts without a declaration.
+_ENTITY_MARKERS = tuple(
+    "<!ENTITY".encode(codec) for codec in ("ascii", "utf-16-le", "utf-16-be", "utf-32-le",
+                                           "utf-32-be")
+)
+
+
+def refuse_entity_declarations(data: bytes, source: str | Path) -> None:
+    """Refuse a document that declares entities (billion laughs, external entities).
+
+    XML keywords are case-sensitive, so the declaration is exactly "<!ENTITY"; the whole
+    document is searched (a long comment could push the DOCTYPE anywhere in the prolog), in
+    UTF-8 and in the UTF-16/32 forms a parser would also read.
+    """
+    if any(marker in data for marker in _ENTITY_MARKERS):
+        raise TextImportError(
+            source, "declares XML entities (possible entity-expansion attack); refusing it"
+        )
+
+
 def parse_xml(data: bytes, source: str, recover: bool = False) -> etree._Element:
     """Parse untrusted XML with entity expansion, DTD loading and network access disabled.
 
     Documents declaring entities are refused outright: that is how billion-laughs and
     external-entity attacks start, and no EPUB or DOCX needs them.
     """
-    # XML keywords are case-sensitive: a declaration is exactly "<!ENTITY". The whole
-    # document is searched (a long comment could push the DOCTYPE anywhere in the prolog).
-    if b"<!ENTITY" in data:
-        raise TextImportError(
-            source, "declares XML entities (possible entity-expansion attack); refusing it"
-        )
+    refuse_entity_declarations(data, source)
     try:
         root = etree.fromstring(data, _RECOVER if recover else _STRICT)
     except etree.XMLSyntaxError as exc:

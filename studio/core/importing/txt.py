@@ -6,7 +6,12 @@ import re
 from pathlib import Path
 
 from studio.core.importing.base import RawBook, RawChapter, SkippedPart
-from studio.core.importing.safety import MAX_TEXT_BYTES, decode_text, read_file
+from studio.core.importing.safety import (
+    MAX_TEXT_BYTES,
+    decode_text,
+    read_file,
+    refuse_entity_declarations,
+)
 from studio.core.textsplit import normalize_space, split_paragraphs
 
 _NUMBER_WORDS = (
@@ -227,7 +232,9 @@ def read_markdown(path: Path) -> RawBook:
 
     from studio.core.importing.html import book_from_html_tree, parse_html_text
 
-    text, warning = decode_text(read_file(path, MAX_TEXT_BYTES), path)
+    data = read_file(path, MAX_TEXT_BYTES)
+    refuse_entity_declarations(data, path)  # raw HTML passes through Markdown untouched
+    text, warning = decode_text(data, path)
     html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
     raw = book_from_html_tree(parse_html_text(f"<html><body>{html}</body></html>", path), path)
     raw.format = "markdown"
