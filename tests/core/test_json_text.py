@@ -201,6 +201,19 @@ def _set_block(field: str, value: Any) -> Any:
             "repeats",
         ),
         (lambda d: d["voices"][1].update(speed="fast"), "voices[1].speed", "must be a number"),
+        (lambda d: d["voices"][1].update(speed=float("nan")), "voices[1].speed", "finite"),
+        (lambda d: d["voices"][1].update(volume_db=float("inf")), "voices[1].volume_db", "finite"),
+        (lambda d: d["voices"][1].update(stability=1.5), "voices[1].stability", "from 0 to 1"),
+        (
+            lambda d: d["chapters"][1].update(id=d["chapters"][0]["id"]),
+            "chapters[1].id",
+            "repeats another chapter",
+        ),
+        (
+            lambda d: d["voices"][1].update(id=d["voices"][0]["id"]),
+            "voices[1].id",
+            "repeats another voice",
+        ),
         (
             lambda d: d["voices"][1].update(speaker_boost=1),
             "voices[1].speaker_boost",

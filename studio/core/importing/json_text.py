@@ -9,6 +9,7 @@ importing it gives back an identical project (without takes). Its layout is vers
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -124,10 +125,21 @@ class _Reader:
             raise self.fail(f"{where}.{key}", "must be text")
         return value
 
-    def num(self, d: dict[str, Any], key: str, where: str, default: float) -> float:
+    def num(
+        self,
+        d: dict[str, Any],
+        key: str,
+        where: str,
+        default: float,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+    ) -> float:
         value = d.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(f"{where}.{key}", "must be a number")
+        if not math.isfinite(value) or not lo <= value <= hi:
+            span = f" from {lo:g} to {hi:g}" if math.isfinite(lo) else ""
+            raise self.fail(f"{where}.{key}", f"must be a finite number{span}")
         return float(value)
 
     def bool_(self, d: dict[str, Any], key: str, where: str, default: bool) -> bool:
@@ -170,12 +182,14 @@ def project_from_json(data: Any, source: Path) -> Project:
             engine=r.str_(v, "engine", where),
             engine_voice_id=r.str_(v, "engine_voice_id", where),
             volume_db=r.num(v, "volume_db", where, 0.0),
-            speed=r.num(v, "speed", where, 1.0),
-            stability=r.num(v, "stability", where, 0.5),
-            similarity=r.num(v, "similarity", where, 0.75),
-            style=r.num(v, "style", where, 0.0),
+            speed=r.num(v, "speed", where, 1.0, 0.25, 4.0),
+            stability=r.num(v, "stability", where, 0.5, 0.0, 1.0),
+            similarity=r.num(v, "similarity", where, 0.75, 0.0, 1.0),
+            style=r.num(v, "style", where, 0.0, 0.0, 1.0),
             speaker_boost=r.bool_(v, "speaker_boost", where, True),
         )
+        if voice.id in project.voices:
+            raise r.fail(f"{where}.id", "repeats another voice's id")
         project.voices[voice.id] = voice
     if project.default_voice_id and project.default_voice_id not in project.voices:
         raise r.fail("project.default_voice_id", "names a voice that is not in 'voices'")
@@ -192,10 +206,14 @@ def project_from_json(data: Any, source: Path) -> Project:
             )
         )
     seen: set[str] = set()
+    chapter_ids: set[str] = set()
     for ci, c in enumerate(r.lst(top.get("chapters"), "chapters")):
         where = f"chapters[{ci}]"
         c = r.obj(c, where)
         chapter = Chapter(ChapterId(r.str_(c, "id", where)), r.str_(c, "title", where))
+        if chapter.id in chapter_ids:
+            raise r.fail(f"{where}.id", "repeats another chapter's id")
+        chapter_ids.add(chapter.id)
         for bi, b in enumerate(r.lst(c.get("blocks", []), f"{where}.blocks")):
             bw = f"{where}.blocks[{bi}]"
             b = r.obj(b, bw)
