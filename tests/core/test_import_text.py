@@ -549,3 +549,18 @@ def test_html_declaring_entities_is_refused(tmp_path: Path) -> None:
         f"<!DOCTYPE html [{lol}]><html><body><h1>T</h1><p>&l7;</p></body></html>",
     )
     assert "declares XML entities" in import_error(path)
+
+
+def test_html_double_line_breaks_separate_paragraphs(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "old.html",
+        "<html><body><h2>One</h2><div>A verse line,<br>and its pair.<br><br>"
+        "Next paragraph.<br/> <br/>Last one.</div>"
+        "<h2>Two</h2><p>Plain.</p></body></html>",
+    )
+    project, _ = import_source(path)
+    assert [b.text for b in project.chapters[0].blocks] == [
+        "A verse line, and its pair.",
+        "Next paragraph.",
+        "Last one.",
+    ]

@@ -40,6 +40,8 @@ _BLOCKS = {"p", "div", "li", "ul", "ol", "dl", "dd", "dt", "blockquote", "pre", 
 _NOTE_TYPES = {"noteref", "footnote", "footnotes", "endnote", "endnotes", "rearnote",
                "rearnotes", "annoref", "note"}
 _NOTE_ROLES = {"doc-noteref", "doc-footnote", "doc-endnote", "doc-endnotes", "doc-biblioref"}
+_BR = "\ue000"  # a <br> while collecting text (a private-use character, never in books)
+_BREAKS = re.compile(f"{_BR}(?:\\s*{_BR})+")
 _MARKER = re.compile(r"^\s*[\[(]?\s*(?:\d{1,4}|[*†‡§¶a-z])\s*[\])]?\s*$")
 
 
@@ -138,6 +140,14 @@ class _Walker:
         # Paragraph text is left as found; build_project normalises white space once.
         text = "".join(self._inline)
         self._inline = []
+        if _BR in text:
+            # Two or more line breaks in a row separate paragraphs (old web pages do
+            # this instead of <p>); a single one is a line break inside the paragraph.
+            for piece in _BREAKS.split(text):
+                piece = piece.replace(_BR, " ")
+                if piece and not piece.isspace():
+                    self.items.append(Para(piece))
+            return
         if text and not text.isspace():
             self.items.append(Para(text))
 
@@ -151,7 +161,7 @@ class _Walker:
         name = local_name(el)
         if name and name not in _SKIP and not _is_note(el, name):
             if name == "br":
-                parts.append(" ")
+                parts.append(_BR)
             if el.text:
                 parts.append(el.text)
             for child in el:
@@ -171,14 +181,14 @@ class _Walker:
             self.items.append(Anchor(el_id))
         if name in _HEADINGS:
             self.flush()
-            text = normalize_space(self.inline_text(el))
+            text = normalize_space(self.inline_text(el).replace(_BR, " "))
             if text:
                 self.items.append(Heading(_HEADINGS[name], text))
             return
         if name == "hgroup":
             self.flush()
             levels = [_HEADINGS[local_name(c)] for c in el if local_name(c) in _HEADINGS]
-            parts = [normalize_space(self.inline_text(c)) for c in el]
+            parts = [normalize_space(self.inline_text(c).replace(_BR, " ")) for c in el]
             text = ": ".join(p for p in parts if p)
             if text:
                 self.items.append(Heading(min(levels) if levels else 2, text))
