@@ -68,10 +68,14 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     _setup_logging()
+    failure: StudioError | None = None
     try:
         project_path = _resolve_project(args)
-    except StudioError:
-        return 1
+    except StudioError as exc:
+        sys.stderr.write(f"studio: {exc}\n")
+        if args.screenshot is not None:
+            return 1
+        project_path, failure = None, exc
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Narrator Studio")
     app.setOrganizationName("NarratorStudio")
@@ -84,6 +88,8 @@ def main(args: argparse.Namespace) -> int:
         except StudioError as exc:
             show_error(window, exc)
     window.show()
+    if failure is not None:  # tell the user in the window too, not only on a terminal
+        QTimer.singleShot(0, lambda: show_error(window, failure))
     if args.screenshot is not None:
         def grab() -> None:
             window.grab().save(str(args.screenshot))

@@ -209,3 +209,11 @@ def test_damaged_pdf_gives_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert run.returncode == 1
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert "cut.pdf" in run.stderr and "not a valid PDF" in run.stderr
+
+
+def test_window_reports_a_manuscript_it_cannot_open(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    run = studio(empty, "--screenshot", tmp_path / "x.png")
+    assert run.returncode == 1
+    assert f"studio: {empty}: is empty" in run.stderr

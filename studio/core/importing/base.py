@@ -125,7 +125,8 @@ class ImportReport:
         width = len(str(len(self.chapters)))
         for i, c in enumerate(self.chapters, 1):
             lines.append(
-                f"  {i:>{width}}. {c.title}  ({c.paragraphs} paragraphs, {c.words} words)"
+                f"  {i:>{width}}. {c.title}  ({_plural(c.paragraphs, 'paragraph')}, "
+                f"{_plural(c.words, 'word')})"
             )
         if self.skipped:
             lines.append("Skipped:")
@@ -141,6 +142,10 @@ class ImportReport:
                     "('studio import --split-long')."
                 )
         return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 # ---------------------------------------------------------------------------------------------
