@@ -309,6 +309,11 @@ class Project:
 def block_inputs(project: Project, block: Block) -> dict[str, Any]:
     """Return everything the engine would be sent for ``block``, as plain JSON data."""
     voice = project.voice_for(block)
+    # The offline engine ignores the project's ElevenLabs model: changing it must not make
+    # offline narration stale.
+    model = "offline-espeak" if voice is not None and voice.engine == "offline" else (
+        project.model_id
+    )
     spans = []
     for span in block.spans:
         span_voice = project.voices.get(span.voice_id)
@@ -318,7 +323,7 @@ def block_inputs(project: Project, block: Block) -> dict[str, Any]:
     return {
         "text": block.text,
         "language": project.language,
-        "model": project.model_id,
+        "model": model,
         "voice": voice.engine_fingerprint() if voice else None,
         "spans": spans,
         "dictionaries": [[d.id, d.version] for d in project.dictionaries],

@@ -31,7 +31,10 @@ from studio.core.model import (
 def make_project(chapters: int = 2, blocks: int = 3) -> Project:
     """Return a project with a narrator voice and numbered chapters of numbered paragraphs."""
     project = Project(title="Test Book", author="A. Writer")
-    voice = Voice(VoiceId("v-narrator"), "Narrator", engine="offline", engine_voice_id="en-us")
+    voice = Voice(
+        VoiceId("v-narrator"), "Narrator", engine="elevenlabs",
+        engine_voice_id="21m00Tcm4TlvDq8ikWAM",
+    )
     project.voices[voice.id] = voice
     project.default_voice_id = voice.id
     for c in range(chapters):

@@ -155,3 +155,11 @@ def test_changes_merge() -> None:
     merged = a | b
     assert merged.structure and merged.blocks == {"x", "y"}
     assert m.Changes().empty and not merged.empty
+
+
+def test_model_change_does_not_stale_offline_narration() -> None:
+    project = make_project()
+    m.update_voice(project, VoiceId("v-narrator"), engine="offline", engine_voice_id="en-us")
+    m.add_take(project, make_take(project, BlockId("c0b0")))
+    m.set_project_meta(project, model_id="eleven_flash_v2_5")
+    assert m.block_status(project, project.block(BlockId("c0b0"))) is BlockStatus.CONVERTED
