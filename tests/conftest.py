@@ -20,3 +20,6 @@ for var, sub in (
     os.environ[var] = os.path.join(_HOME, sub)
 os.environ.pop("ELEVENLABS_API_KEY", None)
 os.environ["NARRATOR_STUDIO_TESTING"] = "1"
+
+# The fake ElevenLabs server's fixtures (fake_eleven, fake_eleven_factory).
+pytest_plugins = ["tests.fakes.fake_elevenlabs"]
