@@ -1,0 +1,457 @@
+"""Plan narration: from a project and a scope, the frozen jobs to send and how to stitch them.
+
+A *job* is one request: a paragraph, or a part of one (text over the model's limit is split
+at sentence boundaries; a voice span is its own part). Jobs form *chains*: the paragraphs of
+one voice in one chapter, in reading order. A chain runs in order, because request stitching
+needs each earlier request's id, and an id is usable only once its response was read to the
+end; different chains run in parallel.
+
+Stitching (models that support it; never ``eleven_v3``, never the offline engine):
+
+* ``previous_request_ids``: ids of up to three preceding paragraphs of the same voice in the
+  same chapter: from this run (resolved when the job is sent) or from current takes younger
+  than two hours;
+* ``next_request_ids``: ids of following paragraphs that already have current takes and are
+  not regenerated (regenerating in the middle of a chapter);
+* ``previous_text`` / ``next_text``: the neighbouring text, sent only where no usable ids exist.
+
+Paragraphs whose current take matches what would be sent are skipped; a paragraph whose
+*older* take matches is given that take back instead of paying for it again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.core.catalog import ModelInfo, model_info
+from studio.core.engines import SpeechRequest, SpeechResult, VoiceParams
+from studio.core.model import (
+    Block,
+    BlockId,
+    BlockStatus,
+    Chapter,
+    ChapterId,
+    CharTimings,
+    Project,
+    Take,
+    TakeId,
+    Voice,
+    VoiceId,
+    WordTiming,
+    block_status,
+    inputs_hash,
+    new_id,
+)
+from studio.core.textsplit import split_long
+
+STITCH_MAX_AGE_S = 2 * 3600
+STITCH_MAX_IDS = 3
+CONTEXT_CHARS = 600  # previous_text / next_text length
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A stitching reference: a job of this run, or a request id that already exists."""
+
+    job_id: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One request to send. Stitching ids to jobs of this run are resolved when it is sent."""
+
+    id: str
+    block_id: BlockId
+    chapter_id: ChapterId
+    part: int
+    parts: int
+    request: SpeechRequest
+    inputs_hash: str
+    voice_id: VoiceId | None
+    prev_refs: tuple[Ref, ...] = ()
+    next_ids: tuple[str, ...] = ()
+
+    @property
+    def characters(self) -> int:
+        """Return the characters this request sends (what the API bills)."""
+        return len(self.request.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """Jobs that must run in order: one voice's paragraphs in one chapter."""
+
+    key: str
+    jobs: tuple[Job, ...]
+
+    @property
+    def characters(self) -> int:
+        return sum(j.characters for j in self.jobs)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a render will do."""
+
+    engine: str
+    model_id: str
+    chains: tuple[Chain, ...]
+    skipped: int = 0  # paragraphs already converted (or locked with audio)
+    reused: tuple[tuple[BlockId, TakeId], ...] = ()  # older takes that match, made current
+    problems: tuple[str, ...] = ()  # paragraphs that cannot be rendered, with the reason
+    cost_multiplier: float = 1.0
+
+    @property
+    def jobs(self) -> list[Job]:
+        return [j for c in self.chains for j in c.jobs]
+
+    @property
+    def characters(self) -> int:
+        return sum(c.characters for c in self.chains)
+
+    @property
+    def credits(self) -> int:
+        return math.ceil(self.characters * self.cost_multiplier)
+
+    @property
+    def paragraphs(self) -> int:
+        return len({j.block_id for j in self.jobs})
+
+
+def _params(voice: Voice) -> VoiceParams:
+    return VoiceParams(
+        stability=voice.stability,
+        similarity=voice.similarity,
+        style=voice.style,
+        speaker_boost=voice.speaker_boost,
+        speed=voice.speed,
+    )
+
+
+def _segments(project: Project, block: Block, voice: Voice) -> list[tuple[str, Voice]]:
+    """Return the block's text as (text, voice) runs: its own voice and its voice spans."""
+    if not block.spans:
+        return [(block.text, voice)]
+    runs: list[tuple[str, Voice]] = []
+    pos = 0
+    for span in block.spans:
+        if span.start > pos:
+            runs.append((block.text[pos : span.start], voice))
+        runs.append((block.text[span.start : span.end], project.voices.get(span.voice_id, voice)))
+        pos = span.end
+    if pos < len(block.text):
+        runs.append((block.text[pos:], voice))
+    return [(t.strip(), v) for t, v in runs if t.strip()]
+
+
+def _usable_id(block: Block, project: Project, now: float) -> str | None:
+    take = block.current_take
+    if take is None or not take.request_id or now - take.created > STITCH_MAX_AGE_S:
+        return None
+    if block_status(project, block) is not BlockStatus.CONVERTED:
+        return None
+    return take.request_id
+
+
+def _context(blocks: Sequence[Block], forward: bool) -> str | None:
+    texts: list[str] = []
+    total = 0
+    for b in blocks:
+        texts.append(b.text)
+        total += len(b.text)
+        if total >= CONTEXT_CHARS:
+            break
+    if not texts:
+        return None
+    joined = " ".join(texts) if forward else " ".join(reversed(texts))
+    return joined[:CONTEXT_CHARS] if forward else joined[-CONTEXT_CHARS:]
+
+
+def plan_render(
+    project: Project,
+    *,
+    engine: str,
+    chapters: Iterable[ChapterId] | None = None,
+    blocks: Iterable[BlockId] | None = None,
+    model: ModelInfo | None = None,
+    output_format: str = "mp3_44100_128",
+    stitching: bool = True,
+    force: bool = False,
+    now: float | None = None,
+) -> Plan:
+    """Return the jobs needed to narrate the scope (whole book by default).
+
+    Args:
+        engine: the engine that will run the jobs ("elevenlabs" or "offline"); paragraphs
+            whose voice belongs to another engine are listed in ``problems``.
+        chapters / blocks: the scope; blocks win over chapters.
+        model: the model's limits; by default from the catalogue for the project's model.
+        force: regenerate even converted paragraphs (a new take each).
+    """
+    now = time.time() if now is None else now
+    offline = engine == "offline"
+    info = model or model_info("offline-espeak" if offline else project.model_id)
+    stitch = stitching and info.supports_stitching and not offline
+    chapter_scope = set(chapters) if chapters is not None else None
+    block_scope = set(blocks) if blocks is not None else None
+
+    chains: dict[str, list[Job]] = {}
+    problems: list[str] = []
+    reused: list[tuple[BlockId, TakeId]] = []
+    skipped = 0
+
+    for chapter in project.chapters:
+        if chapter_scope is not None and chapter.id not in chapter_scope:
+            continue
+        todo: dict[BlockId, str] = {}  # block -> inputs hash, for blocks generated in this run
+        for block in chapter.blocks:
+            if block_scope is not None and block.id not in block_scope:
+                continue
+            voice = project.voice_for(block)
+            if voice is None:
+                problems.append(f"'{chapter.title}': a paragraph has no voice")
+                continue
+            if voice.engine != engine:
+                problems.append(
+                    f"'{chapter.title}': voice '{voice.alias}' belongs to the {voice.engine} "
+                    f"engine, not {engine}"
+                )
+                continue
+            status = block_status(project, block)
+            if block.locked and block.current_take is not None:
+                skipped += 1
+                continue
+            wanted = inputs_hash(project, block)
+            if not force and status is BlockStatus.CONVERTED:
+                skipped += 1
+                continue
+            if not force:
+                older = next((t for t in reversed(block.takes) if t.inputs_hash == wanted), None)
+                if older is not None:
+                    reused.append((block.id, older.id))
+                    continue
+            todo[block.id] = wanted
+        if todo:
+            _chapter_jobs(project, chapter, todo, chains, info, output_format, stitch, now)
+
+    ordered = sorted(
+        (Chain(key, tuple(jobs)) for key, jobs in chains.items()),
+        key=lambda c: -c.characters,
+    )
+    return Plan(
+        engine=engine,
+        model_id=info.model_id,
+        chains=tuple(ordered),
+        skipped=skipped,
+        reused=tuple(reused),
+        problems=tuple(problems),
+        cost_multiplier=info.cost_multiplier,
+    )
+
+
+def _chapter_jobs(
+    project: Project,
+    chapter: Chapter,
+    todo: dict[BlockId, str],
+    chains: dict[str, list[Job]],
+    info: ModelInfo,
+    output_format: str,
+    stitch: bool,
+    now: float,
+) -> None:
+    blocks = chapter.blocks
+    last_job_of: dict[BlockId, str] = {}
+    for index, block in enumerate(blocks):
+        if block.id not in todo:
+            continue
+        voice = project.voice_for(block)
+        assert voice is not None
+        same_voice_before = [b for b in blocks[:index] if project.voice_for(b) is voice]
+        same_voice_after = [b for b in blocks[index + 1 :] if project.voice_for(b) is voice]
+        prev_refs: list[Ref] = []
+        next_ids: list[str] = []
+        previous_text = next_text = None
+        if stitch:
+            for b in same_voice_before[-STITCH_MAX_IDS:]:
+                if b.id in last_job_of:
+                    prev_refs.append(Ref(job_id=last_job_of[b.id]))
+                else:
+                    rid = _usable_id(b, project, now)
+                    if rid:
+                        prev_refs.append(Ref(request_id=rid))
+            for b in same_voice_after[:STITCH_MAX_IDS]:
+                if b.id in todo:
+                    break  # generated after this one: its id is not known yet
+                rid = _usable_id(b, project, now)
+                if not rid:
+                    break
+                next_ids.append(rid)
+            previous_text = _context(list(reversed(blocks[:index])), forward=False)
+            next_text = _context(blocks[index + 1 :], forward=True)
+        parts: list[tuple[str, Voice]] = []
+        for text, part_voice in _segments(project, block, voice):
+            parts.extend((piece, part_voice) for piece in split_long(text, info.max_characters))
+        chain = chains.setdefault(f"{chapter.id}:{voice.id}", [])
+        for n, (text, part_voice) in enumerate(parts):
+            job_id = f"{block.id}:{n}"
+            refs = tuple(prev_refs[-STITCH_MAX_IDS:]) if part_voice is voice else ()
+            chain.append(
+                Job(
+                    id=job_id,
+                    block_id=block.id,
+                    chapter_id=chapter.id,
+                    part=n,
+                    parts=len(parts),
+                    request=SpeechRequest(
+                        text=text,
+                        voice_id=part_voice.engine_voice_id,
+                        model_id=info.model_id,
+                        params=_params(part_voice),
+                        output_format=output_format,
+                        previous_text=previous_text if n == 0 else parts[n - 1][0],
+                        next_text=next_text if n == len(parts) - 1 else parts[n + 1][0],
+                    ),
+                    inputs_hash=todo[block.id],
+                    voice_id=voice.id,
+                    prev_refs=refs,
+                    next_ids=tuple(next_ids) if n == len(parts) - 1 else (),
+                )
+            )
+            if stitch and part_voice is voice:
+                prev_refs.append(Ref(job_id=job_id))
+        last_job_of[block.id] = f"{block.id}:{len(parts) - 1}"
+
+
+def resolve_request(job: Job, finished: dict[str, SpeechResult]) -> SpeechRequest:
+    """Return the job's request with stitching ids filled in from finished jobs."""
+    ids: list[str] = []
+    for ref in job.prev_refs:
+        if ref.request_id:
+            ids.append(ref.request_id)
+        elif ref.job_id and ref.job_id in finished and finished[ref.job_id].request_id:
+            ids.append(finished[ref.job_id].request_id or "")
+    req = job.request
+    if not ids and not job.next_ids:
+        return req
+    return SpeechRequest(
+        text=req.text,
+        voice_id=req.voice_id,
+        model_id=req.model_id,
+        params=req.params,
+        output_format=req.output_format,
+        language_code=req.language_code,
+        previous_request_ids=tuple(ids[-STITCH_MAX_IDS:]),
+        next_request_ids=job.next_ids,
+        previous_text=req.previous_text,
+        next_text=req.next_text,
+        dictionary_locators=req.dictionary_locators,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Takes
+
+
+@dataclass(slots=True)
+class _Joined:
+    audio: bytes
+    duration: float
+    timings: CharTimings | None
+    words: list[WordTiming] = field(default_factory=list)
+
+
+def _join(parts: Sequence[tuple[Job, SpeechResult]]) -> _Joined:
+    """Join the results of a paragraph's parts into one audio stream with shifted timings."""
+    from studio.core import audio as audiolib
+
+    formats = {r.format for _, r in parts}
+    if len(parts) == 1:
+        r = parts[0][1]
+        return _Joined(r.audio, r.duration, r.char_timings, list(r.word_timings))
+    fmt = parts[0][1].format
+    codec = fmt.split("_")[0]
+    if len(formats) == 1 and codec in ("mp3", "pcm", "ulaw", "alaw"):
+        audio = b"".join(r.audio for _, r in parts)  # these streams concatenate byte-wise
+    else:
+        decoded = [audiolib.decode(r.audio, r.format) for _, r in parts]
+        rate = decoded[0][1]
+        audio = audiolib.encode_wav(np.concatenate([d[0] for d in decoded]), rate)
+    chars: list[str] = []
+    starts: list[float] = []
+    ends: list[float] = []
+    words: list[WordTiming] = []
+    offset_t = 0.0
+    offset_c = 0
+    for n, (job, r) in enumerate(parts):
+        if n:
+            chars.append(" ")
+            starts.append(offset_t)
+            ends.append(offset_t)
+            offset_c += 1
+        if r.char_timings is not None:
+            chars.extend(r.char_timings.characters)
+            starts.extend(s + offset_t for s in r.char_timings.starts)
+            ends.extend(e + offset_t for e in r.char_timings.ends)
+        else:
+            chars.extend(job.request.text)
+            starts.extend([offset_t] * len(job.request.text))
+            ends.extend([offset_t + r.duration] * len(job.request.text))
+        words.extend(
+            WordTiming(w.word, w.char_start + offset_c, w.char_end + offset_c,
+                       w.start + offset_t, w.end + offset_t)
+            for w in r.word_timings
+        )
+        offset_t += r.duration
+        offset_c += len(job.request.text)
+    return _Joined(audio, offset_t, CharTimings(tuple(chars), tuple(starts), tuple(ends)), words)
+
+
+def make_take(parts: Sequence[tuple[Job, SpeechResult]], engine: str) -> Take:
+    """Build the take of a paragraph from its parts' results (peak summaries included)."""
+    from studio.core import audio as audiolib
+
+    first_job, first = parts[0]
+    joined = _join(parts)
+    fmt = first.format if len({r.format for _, r in parts}) == 1 else f"wav_{first.sample_rate}"
+    if len(parts) > 1 and fmt.startswith("wav"):
+        fmt = f"wav_{audiolib.format_sample_rate(fmt)}"
+    samples, rate = audiolib.decode(joined.audio, fmt)
+    fine, coarse = audiolib.peaks(samples, rate)
+    last = parts[-1][1]
+    req = first_job.request
+    return Take(
+        id=TakeId(new_id()),
+        block_id=first_job.block_id,
+        inputs_hash=first_job.inputs_hash,
+        format=fmt,
+        duration=len(samples) / rate if rate else joined.duration,
+        created=last.completed_at or time.time(),
+        engine=engine,
+        voice_id=first_job.voice_id,
+        model_id=req.model_id,
+        settings={
+            "voice": req.voice_id,
+            "stability": req.params.stability,
+            "similarity": req.params.similarity,
+            "style": req.params.style,
+            "speaker_boost": req.params.speaker_boost,
+            "speed": req.params.speed,
+            "request_ids": [r.request_id for _, r in parts if r.request_id],
+            "previous_request_ids": list(req.previous_request_ids),
+        },
+        text=" ".join(j.request.text for j, _ in parts),
+        sample_rate=rate,
+        request_id=last.request_id,
+        cost=sum(r.cost for _, r in parts),
+        char_timings=joined.timings,
+        word_timings=tuple(joined.words),
+        audio=joined.audio,
+        peaks_fine=fine,
+        peaks_coarse=coarse,
+    )
