@@ -17,7 +17,7 @@ from pathlib import Path
 from studio import __version__
 from studio.core.errors import StudioError
 
-SUBCOMMANDS = ("import", "info", "export-text", "sample")
+SUBCOMMANDS = ("import", "info", "export-text", "sample", "render", "voices")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +78,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "and print its path.",
     )
     p.add_argument("-o", "--output", metavar="BOOK.studio", type=Path)
+
+    from studio.cli_render import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
@@ -194,6 +198,18 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_render(args: argparse.Namespace) -> int:
+    from studio.cli_render import cmd_render
+
+    return cmd_render(args)
+
+
+def _cmd_voices(args: argparse.Namespace) -> int:
+    from studio.cli_render import cmd_voices
+
+    return cmd_voices(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``studio`` command; return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -213,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "info": _cmd_info,
         "export-text": _cmd_export_text,
         "sample": _cmd_sample,
+        "render": _cmd_render,
+        "voices": _cmd_voices,
     }
     # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
     # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.
