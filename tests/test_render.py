@@ -239,3 +239,115 @@ def test_offline_render_of_the_sample_book(tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "studio", "render", str(path)],
                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert "0 paragraphs to render" in again.stdout and "14 already rendered" in again.stdout
+
+
+@pytest.mark.timeout(120)
+def test_quota_exhausted_stops_then_resumes_without_paying_twice(
+    tmp_path: Path, fake_eleven_factory: object
+) -> None:
+    project = book(chapters=6, second_voice=False)
+    per_paragraph = len(project.chapters[0].blocks[0].text)
+    fake = fake_eleven_factory(max_concurrency=2,  # type: ignore[operator]
+                               character_limit=per_paragraph * 10 + 5)
+    store = ProjectStore.create(tmp_path / "b.studio", project)
+    summary = render(project, store, fake, concurrency=2)
+    assert summary.fatal is not None and "not enough credits" in str(summary.fatal)  # type: ignore[attr-defined]
+    rendered = [b for _, b in project.iter_blocks() if b.current_take]
+    assert len(rendered) == 10  # everything that was paid for was kept
+    paid_first = fake.character_count
+    fake.set_quota(100_000)
+    summary = render(project, store, fake, concurrency=2)
+    assert summary.fatal is None and summary.failed == {}  # type: ignore[attr-defined]
+    assert all(len(b.takes) == 1 for _, b in project.iter_blocks())
+    assert fake.character_count - paid_first == per_paragraph * 14
+    store.close()
+
+
+@pytest.mark.timeout(60)
+def test_cancel_stops_within_a_request(tmp_path: Path, fake_eleven_factory: object) -> None:
+    import threading
+
+    from studio.core.errors import CancelToken
+
+    fake = fake_eleven_factory(max_concurrency=3, latency_base_s=0.3)  # type: ignore[operator]
+    project = book(chapters=6, second_voice=False)
+    store = ProjectStore.create(tmp_path / "b.studio", project)
+    engine = ElevenLabsEngine("test-key", fake.base_url, retry_concurrency=False)
+    plan = plan_render(project, engine="elevenlabs", output_format="pcm_22050")
+    cancel = CancelToken()
+    saved: list[str] = []
+
+    def save(event: object) -> None:
+        if isinstance(event, TakeReady):
+            store.save(project, m.add_take(project, event.take))
+            saved.append(event.block_id)
+            if len(saved) == 4:
+                threading.Timer(0.05, cancel.cancel).start()
+
+    started = time.monotonic()
+    summary = Scheduler(engine, plan, concurrency=3, cancel=cancel, on_event=save).run()
+    assert summary.cancelled and 4 <= summary.takes < 24
+    assert time.monotonic() - started < 0.3 * 24 / 3  # well before the whole book
+    store.close()
+    with ProjectStore.open(tmp_path / "b.studio", read_only=True) as again:
+        assert sum(1 for _, b in again.load().iter_blocks() if b.takes) == summary.takes
+
+
+def test_catalogue_and_preview_against_the_server(fake_eleven: FakeElevenLabs) -> None:
+    from studio.core.engines import SpeechRequest, VoiceNotFound
+
+    engine = ElevenLabsEngine("test-key", fake_eleven.base_url)
+    voices = engine.voices(page_size=5)  # several pages
+    assert len(voices) == len(fake_eleven.voices) and len({v.voice_id for v in voices}) == 12
+    assert engine.voice(RACHEL).name == "Rachel"
+    with pytest.raises(VoiceNotFound):
+        engine.voice("nonexistent0000000000")
+    assert engine.default_settings().similarity == 0.75
+    models = {mo.model_id: mo for mo in engine.models()}
+    assert models["eleven_multilingual_v2"].max_characters == 10_000
+    assert not models["eleven_v3"].supports_stitching
+    assert models["eleven_flash_v2_5"].cost_multiplier == 0.5
+    sub = engine.subscription()
+    assert sub.tier == "creator" and sub.remaining == sub.character_limit - sub.character_count
+    chunks = list(engine.stream_preview(SpeechRequest(
+        text="A quick preview of this voice.", voice_id=RACHEL,
+        model_id="eleven_multilingual_v2", output_format="mp3_44100_128")))
+    from studio.core.audio import duration
+
+    text_seconds = len("A quick preview of this voice.") * 0.060  # the fake's 60 ms a character
+    assert len(chunks) > 1
+    assert abs(duration(b"".join(chunks), "mp3_44100_128") - text_seconds) < 0.1
+    engine.close()
+
+
+def test_voices_command_for_both_engines(fake_eleven: FakeElevenLabs) -> None:
+    env = _env(fake_eleven)
+    run = subprocess.run([sys.executable, "-m", "studio", "voices", "--engine", "elevenlabs",
+                          "--json"], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert {v["voice_id"] for v in json.loads(run.stdout)} == {
+        v["voice_id"] for v in fake_eleven.voices}
+    run = subprocess.run([sys.executable, "-m", "studio", "voices", "--engine", "offline",
+                          "--search", "female"], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=60)
+    assert run.returncode == 0 and "en-us+f3" in run.stdout and "female 3" in run.stdout
+
+
+def test_the_key_is_never_logged(tmp_path: Path, fake_eleven_factory: object,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    secret = "sk_live_0123456789abcdefSECRET"
+    fake = fake_eleven_factory(api_keys=(secret,))  # type: ignore[operator]
+    fake.fail_next(2, 500)
+    caplog.set_level(logging.DEBUG)
+    project = book(chapters=2, second_voice=False)
+    store = ProjectStore.create(tmp_path / "b.studio", project)
+    summary = render(project, store, fake, concurrency=2, key=secret)
+    assert summary.takes == 8  # type: ignore[attr-defined]
+    store.close()
+    logged = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)
+    assert "retrying" in logged  # the retries were logged ...
+    assert secret not in logged  # ... without the key
+    assert secret.encode() not in (tmp_path / "b.studio").read_bytes()
