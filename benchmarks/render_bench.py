@@ -13,6 +13,7 @@ Then prints the offline engine's seconds of audio per CPU second.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -25,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from studio.core import model as m  # noqa: E402
 from studio.core.engines import SpeechRequest  # noqa: E402
 from studio.core.engines.elevenlabs import ElevenLabsEngine  # noqa: E402
-from studio.core.generation import plan_render  # noqa: E402
+from studio.core.generation import Plan, plan_render  # noqa: E402
 from studio.core.model import ChapterId, Project, VoiceId  # noqa: E402
 from studio.core.scheduler import Scheduler, TakeReady  # noqa: E402
 from studio.core.store import ProjectStore  # noqa: E402
@@ -56,8 +57,14 @@ fake = FakeElevenLabs(max_concurrency=int(sys.argv[1]), latency_base_s=float(sys
                       latency_per_char_s=float(sys.argv[3]), ms_per_char=1.0).start()
 print(fake.base_url, flush=True)
 sys.stdin.read()  # until the benchmark closes our stdin
+import json
 rejected = sum(1 for r in fake.requests if r.status == 429)
-print(rejected, fake.max_in_flight_seen, flush=True)
+served = {}  # text -> seconds from request received to response fully sent
+for r in fake.requests:
+    if r.status == 200 and r.ended is not None and r.json and "text" in r.json:
+        served[r.json["text"]] = r.ended - r.started
+print(json.dumps({"rejected": rejected, "peak": fake.max_in_flight_seen, "served": served}),
+      flush=True)
 fake.stop()
 """
 
@@ -73,23 +80,29 @@ class ServerProcess:
         assert self.proc.stdout is not None
         self.base_url = self.proc.stdout.readline().strip()
 
-    def finish(self) -> tuple[int, int]:
-        """Stop the server; return (429 answers, most requests in flight)."""
+    def finish(self) -> tuple[int, int, dict[str, float]]:
+        """Stop the server; return (429 answers, most in flight, service time by text)."""
         out, _ = self.proc.communicate("", timeout=60)
-        rejected, peak = out.split()
-        return int(rejected), int(peak)
+        data = json.loads(out.strip().splitlines()[-1])
+        return int(data["rejected"]), int(data["peak"]), data["served"]
 
 
 def service_time(text: str) -> float:
     return BASE_S + PER_CHAR_S * len(text)
 
 
-def bench(concurrency: int, paragraphs: int) -> tuple[float, float, int]:
+def ideal(plan: Plan, times: dict[str, float], concurrency: int) -> float:
+    """Return max(total service time / C, longest chain) for per-request times ``times``."""
+    total = sum(times[j.request.text] for j in plan.jobs)
+    longest = max(sum(times[j.request.text] for j in c.jobs) for c in plan.chains)
+    return max(total / concurrency, longest)
+
+
+def bench(concurrency: int, paragraphs: int) -> tuple[float, float, float, int]:
+    """Return (wall, ideal from the latency model, ideal from measured service, 429s)."""
     project = make_book(30, paragraphs)
     plan = plan_render(project, engine="elevenlabs", output_format="pcm_22050")
-    total = sum(service_time(j.request.text) for j in plan.jobs)
-    longest = max(sum(service_time(j.request.text) for j in c.jobs) for c in plan.chains)
-    ideal = max(total / concurrency, longest)
+    model = {j.request.text: service_time(j.request.text) for j in plan.jobs}
     server = ServerProcess(concurrency)
     with tempfile.TemporaryDirectory() as tmp:
         store = ProjectStore.create(Path(tmp) / "b.studio", project)
@@ -104,9 +117,9 @@ def bench(concurrency: int, paragraphs: int) -> tuple[float, float, int]:
         wall = time.perf_counter() - started
         engine.close()
         store.close()
-    rejected, peak = server.finish()
+    rejected, peak, served = server.finish()
     assert summary.takes == len(plan.jobs) and not summary.failed and peak <= concurrency
-    return wall, ideal, rejected
+    return wall, ideal(plan, model, concurrency), ideal(plan, served, concurrency), rejected
 
 
 def offline_speed() -> float:
@@ -129,10 +142,14 @@ def main() -> None:
     args = parser.parse_args()
     print(f"30 chapters x {args.paragraphs} paragraphs (250-750 characters), service time "
           f"{BASE_S * 1000:.0f} ms + 1 ms per 20 characters; fake server in its own process")
-    print(f"{'C':>3} {'wall s':>8} {'ideal s':>8} {'ideal/wall':>10} {'429s':>5}")
+    print("ideal = max(total service time / C, longest chain); 'model' uses the latency model,")
+    print("'served' the time the fake actually took per request (its own overhead included)")
+    print(f"{'C':>3} {'wall s':>7} {'model s':>8} {'model/wall':>10} {'served s':>9} "
+          f"{'served/wall':>11} {'429s':>5}")
     for c in ([5] if args.quick else [1, 5, 15]):
-        wall, ideal, rejected = bench(c, args.paragraphs)
-        print(f"{c:>3} {wall:>8.2f} {ideal:>8.2f} {ideal / wall:>10.2f} {rejected:>5}")
+        wall, modelled, served, rejected = bench(c, args.paragraphs)
+        print(f"{c:>3} {wall:>7.2f} {modelled:>8.2f} {modelled / wall:>10.2f} {served:>9.2f} "
+              f"{served / wall:>11.2f} {rejected:>5}")
     print(f"offline engine: {offline_speed():.0f} s of audio per CPU second")
 
 
