@@ -63,21 +63,46 @@ class Cancelled(StudioError):
 
 
 class CancelToken:
-    """A thread-safe flag that long core functions poll between units of work."""
+    """A thread-safe flag that long core functions poll between units of work.
+
+    Two levels: :meth:`cancel` asks to *stop*: start nothing new, but let work that is
+    already paid for (a response being received) finish. :meth:`abort` also abandons work
+    in progress. ``cancelled`` is true for both.
+    """
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._abort = threading.Event()
 
     def cancel(self) -> None:
-        """Request cancellation."""
+        """Request a stop: no new work."""
         self._event.set()
+
+    def abort(self) -> None:
+        """Request a stop that also abandons work in progress."""
+        self._event.set()
+        self._abort.set()
 
     @property
     def cancelled(self) -> bool:
-        """Return whether cancellation was requested."""
+        """Return whether a stop (or an abort) was requested."""
         return self._event.is_set()
 
+    @property
+    def aborted(self) -> bool:
+        """Return whether work in progress must be abandoned too."""
+        return self._abort.is_set()
+
     def raise_if_cancelled(self, what: str = "operation") -> None:
-        """Raise :class:`Cancelled` if cancellation was requested."""
+        """Raise :class:`Cancelled` if a stop was requested."""
         if self._event.is_set():
             raise Cancelled(what)
+
+    def raise_if_aborted(self, what: str = "operation") -> None:
+        """Raise :class:`Cancelled` if an abort was requested."""
+        if self._abort.is_set():
+            raise Cancelled(what)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; return early (True) if a stop is requested."""
+        return self._event.wait(max(0.0, seconds))

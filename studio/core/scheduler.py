@@ -111,6 +111,7 @@ class RunSummary:
     cost: int = 0
     elapsed: float = 0.0
     max_in_flight: int = 0
+    limit: int = 0  # the in-flight limit at the end (lowered by the server's answers)
 
 
 class _Gate:
@@ -336,4 +337,5 @@ class Scheduler:
         summary.cost = self._cost
         summary.elapsed = time.monotonic() - self._started
         summary.max_in_flight = self._gate.peak
+        summary.limit = self._gate.limit
         return summary

@@ -182,3 +182,34 @@ def test_voices_walk_every_page() -> None:
 
     voices = engine(handler).voices()
     assert [v.voice_id for v in voices] == ["a", "b"] and voices[1].labels == {"gender": "female"}
+
+
+def test_unparseable_retry_after_falls_back_to_backoff() -> None:
+    answers = [
+        httpx.Response(503, json={"detail": "busy"}, headers={"retry-after": "soon"}),
+        httpx.Response(200, json=OK_BODY, headers={"request-id": "z" * 20}),
+    ]
+    e = engine(lambda r: answers.pop(0))
+    assert e.synthesize(req()).request_id == "z" * 20
+    assert len(e.sleeps) == 1 and 0 < e.sleeps[0] <= 1  # type: ignore[attr-defined]
+
+
+def test_a_stop_ends_a_backoff_wait_but_not_a_body() -> None:
+    from studio.core.errors import Cancelled, CancelToken
+
+    cancel = CancelToken()
+
+    def busy(r: httpx.Request) -> httpx.Response:
+        cancel.cancel()  # the user stops while the request is being refused
+        return httpx.Response(503, json={"detail": "busy"}, headers={"retry-after": "30"})
+
+    started = __import__("time").monotonic()
+    with pytest.raises(Cancelled):
+        engine(busy).synthesize(req(), cancel)
+    assert __import__("time").monotonic() - started < 1  # did not sit out the 30 s
+
+    stopped = CancelToken()
+    stopped_late = engine(lambda r: (stopped.cancel(), httpx.Response(
+        200, json=OK_BODY, headers={"request-id": "w" * 20}))[1])
+    # A response already under way is paid for: a stop lets it arrive.
+    assert stopped_late.synthesize(req(), stopped).request_id == "w" * 20

@@ -66,9 +66,11 @@ def _retry_after(response: httpx.Response) -> float | None:
         try:
             return max(0.0, float(value))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value)
-            if parsed is not None:
-                return max(0.0, parsed.timestamp() - time.time())
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None  # not seconds, not a date: fall back to our own backoff
+            return max(0.0, parsed.timestamp() - time.time())
     return None
 
 
@@ -274,8 +276,9 @@ class ElevenLabsEngine:
                         on_headers(resp)
                     parts: list[bytes] = []
                     for chunk in resp.iter_bytes(_CHUNK):
+                        # A response under way is paid for: only an abort drops it.
                         if cancel is not None:
-                            cancel.raise_if_cancelled("generation")
+                            cancel.raise_if_aborted("generation")
                         parts.append(chunk)
                     return b"".join(parts)
             except (RateLimited, ServiceError) as exc:
@@ -284,20 +287,27 @@ class ElevenLabsEngine:
                 error: EngineError = exc
             except httpx.TimeoutException:
                 error = ServiceError("ElevenLabs did not answer in time; retrying")
-            except (httpx.ConnectError, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                error = ServiceError(f"the connection to ElevenLabs failed ({type(exc).__name__})")
-                if attempt >= self.max_retries and isinstance(exc, httpx.ConnectError):
+            except httpx.ConnectError:
+                # Nothing listening or no route: a couple of quick retries, then say so.
+                if attempt >= min(self.max_retries, 2):
                     raise EngineUnavailable(
                         f"Could not reach ElevenLabs at {self.base_url}: check your connection "
                         "(or use the offline engine)."
                     ) from None
+                error = ServiceError("could not connect to ElevenLabs")
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                error = ServiceError(f"the connection to ElevenLabs failed ({type(exc).__name__})")
             if attempt >= self.max_retries:
                 raise type(error)(str(error).replace("; retrying", "") + " (gave up after "
                                   f"{attempt + 1} attempts)") from None
             delay = self._delay(attempt, error)
             log.info("retrying %s %s in %.2fs: %s", method, path, delay, error)
             attempt += 1
-            self._sleep(delay)
+            if cancel is not None:
+                if cancel.wait(delay):  # a stop ends the wait: nothing was paid for yet
+                    cancel.raise_if_cancelled("generation")
+            else:
+                self._sleep(delay)
 
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         body = self._send("GET", path, params=params)
