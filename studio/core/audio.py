@@ -292,3 +292,63 @@ def peak_array(summary: PeakSummary) -> npt.NDArray[np.float32]:
 def bin_count(n_samples: int, samples_per_bin: int) -> int:
     """Return how many peak bins ``n_samples`` samples make."""
     return math.ceil(n_samples / samples_per_bin)
+
+
+# ---------------------------------------------------------------------------------------------
+# Joining MP3 streams
+
+_MP3_BITRATES = {
+    1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),  # MPEG-1 Layer III
+    2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),  # MPEG-2/2.5 Layer III
+}
+_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def _mp3_frame(data: bytes, pos: int) -> tuple[int, int] | None:
+    """Return (frame length, offset of a Xing/Info tag in it) for a Layer III frame at pos."""
+    if pos + 4 > len(data) or data[pos] != 0xFF or data[pos + 1] & 0xE0 != 0xE0:
+        return None
+    b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+    version = (b1 >> 3) & 3
+    if version == 1 or (b1 >> 1) & 3 != 1:  # reserved version, or not Layer III
+        return None
+    bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 3
+    if bitrate_index in (0, 15) or rate_index == 3:
+        return None
+    mpeg1 = version == 3
+    bitrate = _MP3_BITRATES[1 if mpeg1 else 2][bitrate_index] * 1000
+    rate = _MP3_RATES[version][rate_index]
+    length = (144 if mpeg1 else 72) * bitrate // rate + ((b2 >> 1) & 1)
+    mono = (b3 >> 6) == 3
+    side_info = (17 if mono else 32) if mpeg1 else (9 if mono else 17)
+    return length, pos + 4 + side_info
+
+
+def _strip_mp3_metadata(data: bytes) -> bytes:
+    """Return the audio frames of one MP3 file without ID3 tags or a Xing/Info/VBRI frame."""
+    start = 0
+    if data[:3] == b"ID3" and len(data) >= 10:  # ID3v2: size is four 7-bit bytes
+        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
+        start = 10 + size + (10 if data[5] & 0x10 else 0)
+    end = len(data) - 128 if data[-128:-125] == b"TAG" else len(data)
+    frame = _mp3_frame(data, start)
+    if frame is not None:
+        length, tag_at = frame
+        if data[tag_at : tag_at + 4] in (b"Xing", b"Info") or data[start + 36 : start + 40] == (
+            b"VBRI"
+        ):
+            start += length  # the first frame is the stream's metadata, not audio
+    return data[start:end]
+
+
+def join_mp3(parts: list[bytes]) -> bytes:
+    """Join MP3 files into one stream that decoders play to the end.
+
+    Concatenating the bytes is not enough: a Xing/Info frame at the head of a part tells a
+    decoder how many frames the *part* has, so it stops after the first. Each part's tags and
+    metadata frame are dropped (the gapless trim they carried is lost: about 25 ms of encoder
+    padding at each join).
+    """
+    if len(parts) == 1:
+        return parts[0]
+    return b"".join(_strip_mp3_metadata(p) for p in parts)

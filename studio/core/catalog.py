@@ -30,7 +30,9 @@ MODELS: dict[str, ModelInfo] = {
     m.model_id: m
     for m in (
         ModelInfo("eleven_multilingual_v2", "Multilingual v2", 10_000, True, 1.0),
-        ModelInfo("eleven_v3", "Eleven v3", 10_000, False, 1.0),
+        # v3 accepts 10,000 characters, but long prompts are unreliable (spec §4.2, §19 #4):
+        # plan chunks of at most 2,000.
+        ModelInfo("eleven_v3", "Eleven v3", 2_000, False, 1.0),
         ModelInfo("eleven_flash_v2_5", "Flash v2.5", 40_000, True, 0.5),
         ModelInfo("eleven_flash_v2", "Flash v2", 30_000, True, 0.5),
         ModelInfo("eleven_turbo_v2_5", "Turbo v2.5", 40_000, True, 0.5),

@@ -60,6 +60,7 @@ class Ref:
 
     job_id: str | None = None
     request_id: str | None = None
+    created: float = 0.0  # when an existing request id was made (its age is checked on send)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ class Job:
     inputs_hash: str
     voice_id: VoiceId | None
     prev_refs: tuple[Ref, ...] = ()
-    next_ids: tuple[str, ...] = ()
+    next_refs: tuple[Ref, ...] = ()
 
     @property
     def characters(self) -> int:
@@ -117,7 +118,8 @@ class Plan:
 
     @property
     def credits(self) -> int:
-        return math.ceil(self.characters * self.cost_multiplier)
+        """Return the credits the plan costs (rounded up per request, as the API bills)."""
+        return sum(math.ceil(j.characters * self.cost_multiplier) for j in self.jobs)
 
     @property
     def paragraphs(self) -> int:
@@ -150,13 +152,20 @@ def _segments(project: Project, block: Block, voice: Voice) -> list[tuple[str, V
     return [(t.strip(), v) for t, v in runs if t.strip()]
 
 
-def _usable_id(block: Block, project: Project, now: float) -> str | None:
+def _usable_ref(block: Block, project: Project, now: float, first: bool = False) -> Ref | None:
+    """Return a reference to the request id of ``block``'s current take, if still usable.
+
+    A paragraph split into parts has one id per part: the one next to the paragraph being
+    generated is wanted (its last part before it, its first part after it).
+    """
     take = block.current_take
     if take is None or not take.request_id or now - take.created > STITCH_MAX_AGE_S:
         return None
     if block_status(project, block) is not BlockStatus.CONVERTED:
         return None
-    return take.request_id
+    ids = take.settings.get("request_ids") or [take.request_id]
+    rid = str(ids[0] if first else ids[-1])
+    return Ref(request_id=rid, created=take.created)
 
 
 def _context(blocks: Sequence[Block], forward: bool) -> str | None:
@@ -275,23 +284,23 @@ def _chapter_jobs(
         same_voice_before = [b for b in blocks[:index] if project.voice_for(b) is voice]
         same_voice_after = [b for b in blocks[index + 1 :] if project.voice_for(b) is voice]
         prev_refs: list[Ref] = []
-        next_ids: list[str] = []
+        next_refs: list[Ref] = []
         previous_text = next_text = None
         if stitch:
             for b in same_voice_before[-STITCH_MAX_IDS:]:
                 if b.id in last_job_of:
                     prev_refs.append(Ref(job_id=last_job_of[b.id]))
                 else:
-                    rid = _usable_id(b, project, now)
-                    if rid:
-                        prev_refs.append(Ref(request_id=rid))
+                    ref = _usable_ref(b, project, now)
+                    if ref:
+                        prev_refs.append(ref)
             for b in same_voice_after[:STITCH_MAX_IDS]:
                 if b.id in todo:
                     break  # generated after this one: its id is not known yet
-                rid = _usable_id(b, project, now)
-                if not rid:
+                ref = _usable_ref(b, project, now, first=True)
+                if not ref:
                     break
-                next_ids.append(rid)
+                next_refs.append(ref)
             previous_text = _context(list(reversed(blocks[:index])), forward=False)
             next_text = _context(blocks[index + 1 :], forward=True)
         parts: list[tuple[str, Voice]] = []
@@ -314,13 +323,15 @@ def _chapter_jobs(
                         model_id=info.model_id,
                         params=_params(part_voice),
                         output_format=output_format,
-                        previous_text=previous_text if n == 0 else parts[n - 1][0],
-                        next_text=next_text if n == len(parts) - 1 else parts[n + 1][0],
+                        previous_text=previous_text if n == 0 else (
+                            parts[n - 1][0][-CONTEXT_CHARS:] if stitch else None),
+                        next_text=next_text if n == len(parts) - 1 else (
+                            parts[n + 1][0][:CONTEXT_CHARS] if stitch else None),
                     ),
                     inputs_hash=todo[block.id],
                     voice_id=voice.id,
                     prev_refs=refs,
-                    next_ids=tuple(next_ids) if n == len(parts) - 1 else (),
+                    next_refs=tuple(next_refs) if n == len(parts) - 1 else (),
                 )
             )
             if stitch and part_voice is voice:
@@ -328,16 +339,28 @@ def _chapter_jobs(
         last_job_of[block.id] = f"{block.id}:{len(parts) - 1}"
 
 
-def resolve_request(job: Job, finished: dict[str, SpeechResult]) -> SpeechRequest:
-    """Return the job's request with stitching ids filled in from finished jobs."""
+def resolve_request(
+    job: Job, finished: dict[str, SpeechResult], now: float | None = None
+) -> SpeechRequest:
+    """Return the job's request with stitching ids filled in from finished jobs.
+
+    Ids of existing takes are checked for age now, when the request is sent: a long render
+    must not send an id that turned two hours old while it ran.
+    """
+    now = time.time() if now is None else now
     ids: list[str] = []
     for ref in job.prev_refs:
         if ref.request_id:
-            ids.append(ref.request_id)
+            if now - ref.created <= STITCH_MAX_AGE_S:
+                ids.append(ref.request_id)
         elif ref.job_id and ref.job_id in finished and finished[ref.job_id].request_id:
             ids.append(finished[ref.job_id].request_id or "")
+    next_ids = tuple(
+        r.request_id for r in job.next_refs
+        if r.request_id and now - r.created <= STITCH_MAX_AGE_S
+    )
     req = job.request
-    if not ids and not job.next_ids:
+    if not ids and not next_ids:
         return req
     return SpeechRequest(
         text=req.text,
@@ -347,7 +370,7 @@ def resolve_request(job: Job, finished: dict[str, SpeechResult]) -> SpeechReques
         output_format=req.output_format,
         language_code=req.language_code,
         previous_request_ids=tuple(ids[-STITCH_MAX_IDS:]),
-        next_request_ids=job.next_ids,
+        next_request_ids=next_ids,
         previous_text=req.previous_text,
         next_text=req.next_text,
         dictionary_locators=req.dictionary_locators,
@@ -376,8 +399,10 @@ def _join(parts: Sequence[tuple[Job, SpeechResult]]) -> _Joined:
         return _Joined(r.audio, r.duration, r.char_timings, list(r.word_timings))
     fmt = parts[0][1].format
     codec = fmt.split("_")[0]
-    if len(formats) == 1 and codec in ("mp3", "pcm", "ulaw", "alaw"):
-        audio = b"".join(r.audio for _, r in parts)  # these streams concatenate byte-wise
+    if len(formats) == 1 and codec == "mp3":
+        audio = audiolib.join_mp3([r.audio for _, r in parts])
+    elif len(formats) == 1 and codec in ("pcm", "ulaw", "alaw"):
+        audio = b"".join(r.audio for _, r in parts)  # headerless: concatenate byte-wise
     else:
         decoded = [audiolib.decode(r.audio, r.format) for _, r in parts]
         rate = decoded[0][1]

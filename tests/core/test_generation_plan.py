@@ -47,7 +47,7 @@ def test_stitching_refs_in_a_fresh_chapter() -> None:
     assert jobs[1].prev_refs == (Ref(job_id="c0b0:0"),)
     assert jobs[4].prev_refs == (Ref(job_id="c0b1:0"), Ref(job_id="c0b2:0"),
                                  Ref(job_id="c0b3:0"))
-    assert all(j.next_ids == () for j in jobs)  # nothing after them exists yet
+    assert all(j.next_refs == () for j in jobs)  # nothing after them exists yet
     assert jobs[2].request.previous_text.endswith("Paragraph 2 of chapter 1.")
     assert jobs[2].request.next_text.startswith("Paragraph 4 of chapter 1.")
 
@@ -60,10 +60,9 @@ def test_regenerating_the_middle_uses_existing_ids_both_ways() -> None:
     plan = plan_render(project, engine="elevenlabs", now=NOW)
     assert plan.skipped == 6 and len(plan.jobs) == 1
     job = plan.jobs[0]
-    assert job.prev_refs == (Ref(request_id="req0"), Ref(request_id="req1"),
-                             Ref(request_id="req2"))
-    assert job.next_ids == ("req4", "req5", "req6")
-    sent = resolve_request(job, {})
+    assert [r.request_id for r in job.prev_refs] == ["req0", "req1", "req2"]
+    assert [r.request_id for r in job.next_refs] == ["req4", "req5", "req6"]
+    sent = resolve_request(job, {}, now=NOW)
     assert sent.previous_request_ids == ("req0", "req1", "req2")
     assert sent.next_request_ids == ("req4", "req5", "req6")
 
@@ -75,8 +74,8 @@ def test_ids_older_than_two_hours_are_not_sent() -> None:
     plan = plan_render(project, engine="elevenlabs", now=NOW)
     job = plan.jobs[0]
     assert job.block_id == "c0b1"
-    assert job.prev_refs == () and job.next_ids == ("fresh",)
-    sent = resolve_request(job, {})
+    assert job.prev_refs == () and [r.request_id for r in job.next_refs] == ["fresh"]
+    sent = resolve_request(job, {}, now=NOW)
     assert sent.previous_request_ids == () and sent.previous_text  # text where no ids
 
 
@@ -85,7 +84,7 @@ def test_in_run_ids_resolve_once_finished() -> None:
     plan = plan_render(project, engine="elevenlabs", now=NOW)
     done = {"c0b0:0": SpeechResult(b"", "mp3_44100_128", 44100, 1.0, request_id="R0"),
             "c0b1:0": SpeechResult(b"", "mp3_44100_128", 44100, 1.0, request_id="R1")}
-    assert resolve_request(plan.jobs[2], done).previous_request_ids == ("R0", "R1")
+    assert resolve_request(plan.jobs[2], done, now=NOW).previous_request_ids == ("R0", "R1")
 
 
 def test_v3_and_offline_carry_no_stitching() -> None:
@@ -148,3 +147,34 @@ def test_scope_and_engine_mismatch() -> None:
     plan = plan_render(project, engine="offline", now=NOW)
     assert plan.jobs == [] and len(plan.problems) == 6
     assert "belongs to the elevenlabs engine" in plan.problems[0]
+
+
+def test_ids_that_age_during_a_long_render_are_dropped_when_sent() -> None:
+    project = make_project(chapters=1, blocks=3)
+    _with_take(project, "c0b0", "aging", age=STITCH_MAX_AGE_S - 60)
+    job = plan_render(project, engine="elevenlabs", now=NOW).jobs[0]
+    assert resolve_request(job, {}, now=NOW).previous_request_ids == ("aging",)
+    later = resolve_request(job, {}, now=NOW + 120)  # two minutes into the render
+    assert later.previous_request_ids == () and later.previous_text
+
+
+def test_neighbours_split_into_parts_give_their_nearest_ids() -> None:
+    project = make_project(chapters=1, blocks=3)
+    for i, ids in enumerate((["a1", "a2"], ["b1"], ["c1", "c2", "c3"])):
+        _with_take(project, f"c0b{i}", ids[-1])
+        take = project.block(BlockId(f"c0b{i}")).current_take
+        take.settings["request_ids"] = ids
+    m.set_block_text(project, BlockId("c0b1"), "Rewritten middle.")
+    job = plan_render(project, engine="elevenlabs", now=NOW).jobs[0]
+    sent = resolve_request(job, {}, now=NOW)
+    assert sent.previous_request_ids == ("a2",)  # the last part before it
+    assert sent.next_request_ids == ("c1",)  # the first part after it
+
+
+def test_v3_split_parts_send_no_neighbour_text() -> None:
+    project = make_project(chapters=1, blocks=1)
+    m.set_project_meta(project, model_id="eleven_v3")
+    m.set_block_text(project, BlockId("c0b0"), "A sentence that goes on. " * 200)
+    jobs = plan_render(project, engine="elevenlabs", now=NOW).jobs
+    assert len(jobs) >= 3 and all(len(j.request.text) <= 2000 for j in jobs)
+    assert all(j.request.previous_text is None and j.request.next_text is None for j in jobs)
