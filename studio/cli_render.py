@@ -13,7 +13,7 @@ from typing import Any
 
 from studio.core import model as m
 from studio.core.catalog import ModelInfo, model_info
-from studio.core.engines import Engine, EngineError
+from studio.core.engines import Engine, EngineError, EngineUnavailable
 from studio.core.engines.select import PLAN_CONCURRENCY, build_engine, choose_engine
 from studio.core.errors import CancelToken, StudioError
 from studio.core.generation import Plan, plan_render
@@ -45,6 +45,16 @@ def chapter_ranges(text: str) -> list[int]:
     return numbers
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1")
+    return value
+
+
 def add_parsers(sub: Any) -> None:
     """Add the ``render`` and ``voices`` subcommands."""
     p = sub.add_parser(
@@ -62,7 +72,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--model", metavar="ID", help="set the project's model (ElevenLabs)")
     p.add_argument("--voice", metavar="ID",
                    help="set the engine voice of the project's default voice (see 'studio voices')")
-    p.add_argument("--concurrency", type=int, metavar="N",
+    p.add_argument("--concurrency", type=_positive, metavar="N",
                    help="requests in flight (default: from your plan)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the characters and credits it would spend; send nothing")
@@ -109,11 +119,47 @@ def _apply_choices(
                                       engine_voice_id=args.voice)
     elif voice is not None and voice.engine != engine:
         hint = "en-us" if engine == "offline" else "a voice id from 'studio voices'"
+        kind = "an offline" if voice.engine == "offline" else "an ElevenLabs"
         raise StudioError(
-            f"{args.project}: voice '{voice.alias}' is a {voice.engine} voice; to render with "
+            f"{args.project}: voice '{voice.alias}' is {kind} voice; to render with "
             f"{engine}, pass --voice ({hint})"
         )
     return changes
+
+
+def _validate(args: argparse.Namespace, engine: Engine, name: str, plan: Plan,
+              project: Project) -> None:
+    """Check the model and every voice the plan uses exist, before anything is spent."""
+    if name == "elevenlabs" and args.model:
+        known = [mo.model_id for mo in engine.models()]
+        if known and args.model not in known:
+            raise StudioError(
+                f"unknown model '{args.model}' (available: {', '.join(sorted(known))})"
+            )
+    wanted = {j.request.voice_id for j in plan.jobs}
+    if not wanted:
+        return
+    if name == "offline":
+        available = {v.voice_id.lower() for v in engine.voices()}
+        missing = sorted(v for v in wanted if v.lower() not in available)
+    else:
+        from studio.core.engines import VoiceNotFound
+        from studio.core.engines.elevenlabs import ElevenLabsEngine
+
+        missing = []
+        assert isinstance(engine, ElevenLabsEngine)
+        for voice_id in sorted(wanted):
+            try:
+                engine.voice(voice_id)
+            except VoiceNotFound:
+                missing.append(voice_id)
+    if missing:
+        aliases = {v.engine_voice_id: v.alias for v in project.voices.values()}
+        names = ", ".join(f"'{aliases.get(v, v)}' ({v})" for v in missing)
+        raise StudioError(
+            f"{args.project}: voice {names} was not found for the {name} engine; choose "
+            "another with --voice (see 'studio voices')"
+        )
 
 
 def _model_for(engine: Engine | None, name: str, project: Project) -> ModelInfo:
@@ -125,14 +171,20 @@ def _model_for(engine: Engine | None, name: str, project: Project) -> ModelInfo:
     try:
         for model in engine.models():
             if model.model_id == project.model_id:
-                return ModelInfo(model.model_id, model.name, model.max_characters,
+                # The catalogue may plan smaller chunks than the server accepts (eleven_v3).
+                limit = min(model.max_characters, info.max_characters)
+                return ModelInfo(model.model_id, model.name, limit,
                                  model.supports_stitching, model.cost_multiplier)
+    except EngineUnavailable:
+        raise  # no point in trying the render
     except EngineError:
         pass  # the catalogue's figures will do
     return info
 
 
-def _concurrency(args: argparse.Namespace, engine: Engine, name: str, setting: int) -> int:
+def _concurrency(
+    args: argparse.Namespace, engine: Engine, name: str, setting: int, model_id: str
+) -> int:
     if name == "offline":
         return 1  # espeak-ng is one process-wide instance: calls are serialised anyway
     if args.concurrency:
@@ -143,7 +195,9 @@ def _concurrency(args: argparse.Namespace, engine: Engine, name: str, setting: i
         tier = engine.subscription().tier.lower()  # type: ignore[attr-defined]
     except (EngineError, AttributeError):
         return 2
-    return PLAN_CONCURRENCY.get(tier, 2)
+    limit = PLAN_CONCURRENCY.get(tier, 2)
+    # Flash and Turbo have twice the Multilingual limit on every plan (spec §4.4).
+    return limit * 2 if ("flash" in model_id or "turbo" in model_id) else limit
 
 
 def _describe(plan: Plan) -> dict[str, Any]:
@@ -191,11 +245,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     """Render a project."""
     settings = load_settings()
     name, why = choose_engine(args.engine, settings)
-    with ProjectStore.open(args.project) as store:
+    _say(args, f"Engine: {why}")
+    with ProjectStore.open(args.project, read_only=args.dry_run) as store:
         project = store.load()
+        # Applied in memory now; saved only once validated, and never by a dry run.
         changes = _apply_choices(args, project, name)
-        if not changes.empty:
-            store.save(project, changes)
         chapter_ids: list[ChapterId] | None = None
         if args.chapters:
             too_big = [n for n in args.chapters if n > len(project.chapters)]
@@ -211,10 +265,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         fmt = "wav_22050" if name == "offline" else settings.output_format
         plan = plan_render(project, engine=name, chapters=chapter_ids, model=info,
                            output_format=fmt)
-        for block_id, take_id in plan.reused:
-            store.save(project, m.set_current_take(project, block_id, take_id))
+        if engine is not None:
+            _validate(args, engine, name, plan, project)
+            if not changes.empty:
+                store.save(project, changes)
+            for block_id, take_id in plan.reused:
+                store.save(project, m.set_current_take(project, block_id, take_id))
         described = _describe(plan)
-        _say(args, f"Engine: {why}")
         _emit(args, {"event": "plan", **described})
         if not args.json:
             cost = (f"{plan.characters:,} characters, about {plan.credits:,} credits"
@@ -240,9 +297,10 @@ def _run(
     concurrency_setting: int,
 ) -> int:
     cancel = CancelToken()
-    concurrency = _concurrency(args, engine, name, concurrency_setting)
+    concurrency = _concurrency(args, engine, name, concurrency_setting, plan.model_id)
     bar = _ProgressLine(sys.stdout.isatty() and not args.json)
     titles = {c.id: c.title for c in project.chapters}
+    counted = {"paragraphs": 0}
 
     def on_event(event: Event) -> None:
         if isinstance(event, TakeReady):
@@ -256,8 +314,9 @@ def _run(
                 "request_id": event.take.request_id, "progress": round(p.fraction, 4),
                 "eta": round(p.eta, 1) if p.eta is not None else None,
             })
+            counted["paragraphs"] += 1
             if bar.enabled:
-                bar.update(p.fraction, p.jobs_done, p.jobs_total, p.eta)
+                bar.update(p.fraction, counted["paragraphs"], plan.paragraphs, p.eta)
             elif not args.json:
                 print(f"{p.fraction:6.1%}  {titles[chapter.id]} ¶{index + 1}  "
                       f"{event.take.duration:.1f} s", flush=True)
@@ -286,8 +345,10 @@ def _run(
         "event": "done", "takes": summary.takes, "failed": len(summary.failed),
         "characters": summary.characters, "cost": summary.cost,
         "seconds": round(time.monotonic() - started, 2), "cancelled": summary.cancelled,
-        "max_in_flight": summary.max_in_flight, "concurrency": concurrency,
+        "max_in_flight": summary.max_in_flight, "concurrency": summary.limit,
     }
+    if summary.fatal is not None:
+        _emit(args, {"event": "error", "message": str(summary.fatal)})
     _emit(args, done)
     if summary.fatal is not None:
         raise StudioError(str(summary.fatal))
@@ -305,15 +366,28 @@ _Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
 def _install_interrupt(cancel: CancelToken) -> dict[int, _Handler]:
-    """Make Ctrl+C and SIGTERM stop the render cleanly (finished paragraphs are saved)."""
+    """Make Ctrl+C stop the render cleanly and a second Ctrl+C (or SIGTERM) abort it.
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        cancel.cancel()
+    A stop sends nothing new but lets the responses already under way (and so already paid
+    for) arrive and be saved; an abort drops them too.
+    """
 
-    previous: dict[int, _Handler] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        previous[sig] = signal.signal(sig, handler)
-    return previous
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            cancel.abort()
+            print("\nstudio: abandoning the requests in flight", file=sys.stderr, flush=True)
+        else:
+            cancel.cancel()
+            print("\nstudio: stopping after the requests in flight (they are paid for); "
+                  "press Ctrl+C again to abandon them", file=sys.stderr, flush=True)
+
+    def on_terminate(signum: int, frame: FrameType | None) -> None:
+        cancel.abort()
+
+    return {
+        signal.SIGINT: signal.signal(signal.SIGINT, on_interrupt),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, on_terminate),
+    }
 
 
 def _restore_interrupt(previous: dict[int, _Handler]) -> None:

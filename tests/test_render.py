@@ -242,25 +242,143 @@ def test_offline_render_of_the_sample_book(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_quota_exhausted_stops_then_resumes_without_paying_twice(
+def test_quota_exhausted_keeps_paid_audio_and_resumes_without_paying_twice(
     tmp_path: Path, fake_eleven_factory: object
 ) -> None:
     project = book(chapters=6, second_voice=False)
-    per_paragraph = len(project.chapters[0].blocks[0].text)
-    fake = fake_eleven_factory(max_concurrency=2,  # type: ignore[operator]
-                               character_limit=per_paragraph * 10 + 5)
+    for n, (_, block) in enumerate(project.iter_blocks()):  # uneven: requests overlap a lot
+        block.text = " ".join([block.text] + ["More words here."] * (n % 7))
+    total = sum(len(b.text) for _, b in project.iter_blocks())
+    fake = fake_eleven_factory(max_concurrency=5, latency_base_s=0.05,  # type: ignore[operator]
+                               character_limit=total // 2)
     store = ProjectStore.create(tmp_path / "b.studio", project)
-    summary = render(project, store, fake, concurrency=2)
+    summary = render(project, store, fake, concurrency=5)
     assert summary.fatal is not None and "not enough credits" in str(summary.fatal)  # type: ignore[attr-defined]
-    rendered = [b for _, b in project.iter_blocks() if b.current_take]
-    assert len(rendered) == 10  # everything that was paid for was kept
-    paid_first = fake.character_count
-    fake.set_quota(100_000)
-    summary = render(project, store, fake, concurrency=2)
+    fake.wait_idle()
+    delivered = {g.text for g in fake.generations.values() if g.finished is not None}
+    saved = {b.text for _, b in project.iter_blocks() if b.current_take}
+    assert delivered == saved  # every response that was paid for was kept
+    fake.set_quota(10 * total)
+    summary = render(project, store, fake, concurrency=5)
     assert summary.fatal is None and summary.failed == {}  # type: ignore[attr-defined]
     assert all(len(b.takes) == 1 for _, b in project.iter_blocks())
-    assert fake.character_count - paid_first == per_paragraph * 14
+    assert fake.character_count == total  # each paragraph paid for exactly once
     store.close()
+
+
+@pytest.mark.timeout(60)
+def test_stop_keeps_responses_in_flight_abort_drops_them(
+    tmp_path: Path, fake_eleven_factory: object
+) -> None:
+    import threading
+
+    from studio.core.errors import CancelToken
+
+    for level in ("stop", "abort"):
+        fake = fake_eleven_factory(max_concurrency=3)  # type: ignore[operator]
+        fake.stall_next(3, 1.0)  # the first three requests take a second
+        project = book(chapters=3, second_voice=False)
+        store = ProjectStore.create(tmp_path / f"{level}.studio", project)
+        engine = ElevenLabsEngine("test-key", fake.base_url, retry_concurrency=False)
+        plan = plan_render(project, engine="elevenlabs", output_format="pcm_22050")
+        cancel = CancelToken()
+        threading.Timer(0.3, cancel.cancel if level == "stop" else cancel.abort).start()
+
+        def save(event: object, project: Project = project, store: ProjectStore = store) -> None:
+            if isinstance(event, TakeReady):
+                store.save(project, m.add_take(project, event.take))
+
+        started = time.monotonic()
+        summary = Scheduler(engine, plan, concurrency=3, cancel=cancel, on_event=save).run()
+        assert summary.cancelled and time.monotonic() - started < 3
+        fake.wait_idle()
+        assert summary.takes == (3 if level == "stop" else 0)
+        assert len(fake.generations) == 3  # nothing new was sent after the stop
+        store.close()
+        engine.close()
+
+
+@pytest.mark.timeout(60)
+def test_paragraph_split_into_mp3_parts_keeps_all_its_audio(
+    tmp_path: Path, fake_eleven: FakeElevenLabs
+) -> None:
+    from studio.core.audio import decode
+    from studio.core.catalog import ModelInfo
+
+    project = book(chapters=1, paragraphs=1, second_voice=False)
+    block = project.chapters[0].blocks[0]
+    block.text = " ".join(f"Sentence {i} of a long paragraph." for i in range(12))
+    engine = ElevenLabsEngine("test-key", fake_eleven.base_url)
+    plan = plan_render(project, engine="elevenlabs", output_format="mp3_44100_128",
+                       model=ModelInfo("eleven_multilingual_v2", "ML", 120, True, 1.0))
+    assert len(plan.jobs) >= 3
+    takes: list[m.Take] = []
+    Scheduler(engine, plan, concurrency=1,
+              on_event=lambda e: takes.append(e.take) if isinstance(e, TakeReady) else None).run()
+    take = takes[0]
+    seconds = len(decode(take.audio, "mp3_44100_128")[0]) / 44100
+    expected = sum(len(j.request.text) for j in plan.jobs) * 0.060  # the fake's 60 ms a char
+    assert abs(seconds - expected) < 0.05 * len(plan.jobs) + 0.1
+    assert abs(take.duration - seconds) < 1e-6
+    assert take.char_timings is not None and abs(take.char_timings.ends[-1] - seconds) < 0.2
+    assert take.settings["request_ids"] == [
+        g.request_id for g in sorted(fake_eleven.generations.values(), key=lambda g: g.started)]
+    engine.close()
+
+
+def test_bad_voice_or_model_is_refused_before_spending(
+    tmp_path: Path, fake_eleven: FakeElevenLabs
+) -> None:
+    path = tmp_path / "b.studio"
+    ProjectStore.create(path, book(chapters=3)).close()
+    before = path.read_bytes()
+    for extra, words in ((["--voice", "NoSuchVoice0000000000"], "was not found"),
+                         (["--model", "eleven_bogus"], "unknown model 'eleven_bogus'")):
+        run = subprocess.run(
+            [sys.executable, "-m", "studio", "render", str(path), "--engine", "elevenlabs",
+             *extra], capture_output=True, text=True, env=_env(fake_eleven), cwd=ROOT,
+            timeout=60,
+        )
+        assert run.returncode == 1 and words in run.stderr, run.stderr
+        assert len([ln for ln in run.stderr.splitlines() if ln.startswith("studio:")]) == 1
+    assert not [g for g in fake_eleven.generations.values()]  # nothing was generated
+    with ProjectStore.open(path, read_only=True) as store:
+        loaded = store.load()
+        assert loaded.model_id == "eleven_multilingual_v2"
+        assert loaded.voices[VoiceId("narrator")].engine_voice_id == RACHEL
+    assert path.read_bytes() == before
+
+
+def test_dry_run_changes_nothing(tmp_path: Path, fake_eleven: FakeElevenLabs) -> None:
+    path = tmp_path / "b.studio"
+    ProjectStore.create(path, book(chapters=2)).close()
+    run = subprocess.run(
+        [sys.executable, "-m", "studio", "render", str(path), "--engine", "elevenlabs",
+         "--model", "eleven_flash_v2_5", "--voice", DREW, "--dry-run", "--json"],
+        capture_output=True, text=True, env=_env(fake_eleven), cwd=ROOT, timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    plan = json.loads(run.stdout.splitlines()[0])
+    assert plan["model"] == "eleven_flash_v2_5"
+    chars = sum(len(b.text) for _, b in book(chapters=2).iter_blocks())
+    assert plan["credits"] == sum(-(-len(b.text) // 2) for _, b in book(chapters=2).iter_blocks())
+    assert plan["characters"] == chars
+    with ProjectStore.open(path, read_only=True) as store:
+        loaded = store.load()
+        assert loaded.model_id == "eleven_multilingual_v2"
+        assert loaded.voices[VoiceId("narrator")].engine_voice_id == RACHEL
+
+
+def test_unreachable_server_fails_fast(tmp_path: Path) -> None:
+    path = tmp_path / "b.studio"
+    ProjectStore.create(path, book(chapters=2)).close()
+    env = dict(os.environ, ELEVENLABS_API_KEY="test-key",
+               ELEVENLABS_BASE_URL="http://127.0.0.1:9", PYTHONPATH=str(ROOT))
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "studio", "render", str(path)],
+                         capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert run.returncode == 1 and "Could not reach ElevenLabs" in run.stderr
+    assert time.monotonic() - started < 15
 
 
 @pytest.mark.timeout(60)

@@ -564,3 +564,16 @@ def test_html_double_line_breaks_separate_paragraphs(tmp_path: Path) -> None:
         "Next paragraph.",
         "Last one.",
     ]
+
+
+def test_break_tags_survive_markdown_and_html(tmp_path: Path) -> None:
+    md = _write(
+        tmp_path / "b.md",
+        '# Book\n\n## One\n\nHe paused. <break time="1.5s" /> Then on.\n\n'
+        '## Two\n\nShort <break time="700ms"/> pause.\n',
+    )
+    project, _ = import_source(md)
+    assert [c.blocks[0].text for c in project.chapters] == [
+        'He paused. <break time="1.5s" /> Then on.',
+        'Short <break time="0.7s" /> pause.',
+    ]

@@ -25,6 +25,7 @@ from studio.core.importing.safety import (
     refuse_entity_declarations,
 )
 from studio.core.importing.txt import detect_chapters
+from studio.core.model import break_tag
 from studio.core.textsplit import normalize_space
 
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
@@ -71,6 +72,14 @@ Item = Anchor | Heading | Para
 
 
 _NAMES: dict[str, str] = {}
+
+
+def _break_seconds(value: str) -> float | None:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*", value)
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number / 1000 if match.group(2) == "ms" else number
 
 
 def local_name(el: etree._Element) -> str:
@@ -162,6 +171,11 @@ class _Walker:
         if name and name not in _SKIP and not _is_note(el, name):
             if name == "br":
                 parts.append(_BR)
+            elif name == "break":
+                # An inline pause written in the manuscript: keep it as our break tag.
+                seconds = _break_seconds(el.get("time") or "")
+                if seconds is not None:
+                    parts.append(f" {break_tag(seconds)} ")
             if el.text:
                 parts.append(el.text)
             for child in el:
