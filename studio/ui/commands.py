@@ -1,0 +1,361 @@
+"""Undoable edits: one QUndoCommand per user action, each calling core edit functions.
+
+Paragraph edits snapshot the chapter they touch (its block list and every block's text,
+voice, spans, lock and current take) and restore it on undo, so structural edits (split,
+merge, insert, remove) undo exactly. Takes removed by an edit are kept in the command with
+their audio, so undoing it brings the narration back too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from studio.core import model as m
+from studio.core.model import (
+    Block,
+    BlockId,
+    Chapter,
+    ChapterId,
+    Project,
+    Take,
+    TakeId,
+    VoiceId,
+    VoiceSpan,
+)
+from studio.ui.session import ProjectSession
+
+_TEXT_MERGE_ID = 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _BlockState:
+    block: Block
+    text: str
+    voice_id: VoiceId | None
+    spans: tuple[VoiceSpan, ...]
+    locked: bool
+    current_take_id: TakeId | None
+    takes: tuple[Take, ...]
+
+
+def _snapshot(chapter: Chapter) -> tuple[_BlockState, ...]:
+    return tuple(
+        _BlockState(b, b.text, b.voice_id, b.spans, b.locked, b.current_take_id, tuple(b.takes))
+        for b in chapter.blocks
+    )
+
+
+def _restore(chapter: Chapter, states: tuple[_BlockState, ...]) -> None:
+    blocks = []
+    for s in states:
+        b = s.block
+        b.text, b.voice_id, b.spans, b.locked = s.text, s.voice_id, s.spans, s.locked
+        b.current_take_id, b.takes = s.current_take_id, list(s.takes)
+        blocks.append(b)
+    chapter.blocks[:] = blocks
+
+
+def _diff(chapter: Chapter, before: tuple[_BlockState, ...], after: tuple[_BlockState, ...]
+          ) -> m.Changes:
+    """Return the Changes that turn ``before`` into ``after`` for one chapter."""
+    def key(st: _BlockState) -> tuple[Any, ...]:
+        return (st.text, st.voice_id, st.spans, st.locked, st.current_take_id,
+                tuple(t.id for t in st.takes))
+
+    old = {st.block.id: key(st) for st in before}
+    ids_before = set(old)
+    ids_after = {st.block.id for st in after}
+    takes_before = {t.id for st in before for t in st.takes}
+    takes_after = {t.id for st in after for t in st.takes}
+    return m.Changes(
+        structure=[st.block.id for st in before] != [st.block.id for st in after],
+        chapters=frozenset({chapter.id}),
+        blocks=frozenset(st.block.id for st in after if old.get(st.block.id) != key(st)),
+        removed_blocks=frozenset(ids_before - ids_after),
+        takes=frozenset(takes_after - takes_before),
+        removed_takes=frozenset(takes_before - takes_after),
+    )
+
+
+class ChapterEditCommand(QUndoCommand):
+    """An edit of one chapter's paragraphs, undone by restoring the chapter's snapshot."""
+
+    def __init__(self, session: ProjectSession, chapter_id: ChapterId, text: str,
+                 edit: Callable[[Project], m.Changes]) -> None:
+        super().__init__(text)
+        self.session = session
+        self.chapter_id = chapter_id
+        self._edit = edit
+        self._before: tuple[_BlockState, ...] | None = None
+        self._after: tuple[_BlockState, ...] | None = None
+
+    def _chapter(self) -> Chapter:
+        return self.session.project.chapter(self.chapter_id)
+
+    def prepare(self) -> None:
+        """Do the edit itself (before the push): a refused edit raises and changes nothing."""
+        chapter = self._chapter()
+        if self._after is None:
+            self._before = _snapshot(chapter)
+            self._edit(self.session.project)  # raises EditError before changing anything
+            after = _snapshot(chapter)
+            removed = {t.id for s in self._before for t in s.takes} - {
+                t.id for s in after for t in s.takes}
+            if removed:  # keep their audio: undo must be able to put them back
+                media = self.session.media_for(removed)
+                self._before = tuple(
+                    dataclasses.replace(s, takes=tuple(media.get(t.id, t) for t in s.takes))
+                    for s in self._before
+                )
+            self._after = after
+
+    def redo(self) -> None:
+        if self._after is None:
+            self.prepare()
+        assert self._before is not None and self._after is not None
+        chapter = self._chapter()
+        _restore(chapter, self._after)
+        self.session.apply(_diff(chapter, self._before, self._after))
+
+    def undo(self) -> None:
+        assert self._before is not None and self._after is not None
+        chapter = self._chapter()
+        _restore(chapter, self._before)
+        self.session.apply(_diff(chapter, self._after, self._before))
+
+
+class SetBlockTextCommand(ChapterEditCommand):
+    """Replace a paragraph's text; bursts of typing in one paragraph merge into one step."""
+
+    def __init__(self, session: ProjectSession, block_id: BlockId, text: str) -> None:
+        chapter, _ = session.project.locate(block_id)
+        super().__init__(session, chapter.id, "Edit text",
+                         lambda p: m.set_block_text(p, block_id, text))
+        self.block_id = block_id
+
+    def id(self) -> int:
+        return _TEXT_MERGE_ID
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, SetBlockTextCommand) or other.block_id != self.block_id:
+            return False
+        self._after = other._after  # keep our "before", take their "after"
+        return True
+
+
+def set_block_voice(session: ProjectSession, block_id: BlockId, voice_id: VoiceId | None
+                    ) -> ChapterEditCommand:
+    """Return the command giving a paragraph another voice."""
+    chapter, _ = session.project.locate(block_id)
+    alias = session.project.voices[voice_id].alias if voice_id else "the default voice"
+    return ChapterEditCommand(session, chapter.id, f"Assign voice '{alias}'",
+                              lambda p: m.set_block_voice(p, block_id, voice_id))
+
+
+def set_block_spans(session: ProjectSession, block_id: BlockId, spans: list[VoiceSpan]
+                    ) -> ChapterEditCommand:
+    """Return the command setting the voices of parts of a paragraph."""
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, "Assign voice to selection",
+                              lambda p: m.set_block_spans(p, block_id, spans))
+
+
+def set_block_locked(session: ProjectSession, block_id: BlockId, locked: bool
+                     ) -> ChapterEditCommand:
+    """Return the command locking or unlocking a paragraph."""
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, "Lock" if locked else "Unlock",
+                              lambda p: m.set_block_locked(p, block_id, locked))
+
+
+def insert_break(session: ProjectSession, block_id: BlockId, offset: int,
+                 seconds: float = m.BREAK_DEFAULT_S) -> ChapterEditCommand:
+    """Return the command inserting a pause at ``offset`` in a paragraph's text."""
+    block = session.project.block(block_id)
+    text = f"{block.text[:offset].rstrip()} {m.break_tag(seconds)} {block.text[offset:].lstrip()}"
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, f"Insert {seconds:.1f} s break",
+                              lambda p: m.set_block_text(p, block_id, text.strip()))
+
+
+def split_block(session: ProjectSession, block_id: BlockId, offset: int) -> ChapterEditCommand:
+    """Return the command splitting a paragraph at ``offset``."""
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, "Split paragraph",
+                              lambda p: m.split_block(p, block_id, offset))
+
+
+def merge_blocks(session: ProjectSession, block_id: BlockId) -> ChapterEditCommand:
+    """Return the command merging a paragraph with the next one."""
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, "Merge paragraphs",
+                              lambda p: m.merge_blocks(p, block_id))
+
+
+def restore_take(session: ProjectSession, block_id: BlockId, take_id: TakeId
+                 ) -> ChapterEditCommand:
+    """Return the command making an older take current again."""
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, "Restore take",
+                              lambda p: m.set_current_take(p, block_id, take_id))
+
+
+class ProjectEditCommand(QUndoCommand):
+    """An edit outside one chapter (chapters, voices, settings), undone by a snapshot.
+
+    The snapshot covers the chapter list, the cast, the metadata and every block whose
+    staleness could change; voice edits touch no paragraph text, so restoring the cast and
+    the chapter order is enough.
+    """
+
+    def __init__(self, session: ProjectSession, text: str,
+                 edit: Callable[[Project], m.Changes]) -> None:
+        super().__init__(text)
+        self.session = session
+        self._edit = edit
+        self._before: dict[str, Any] | None = None
+        self._after: dict[str, Any] | None = None
+        self._changes = m.Changes()
+
+    def _state(self) -> dict[str, Any]:
+        p = self.session.project
+        return {
+            "meta": (p.title, p.author, p.language, p.model_id, p.default_voice_id,
+                     dict(p.settings)),
+            "voices": {vid: dataclasses.replace(v) for vid, v in p.voices.items()},
+            "chapters": list(p.chapters),
+            "titles": {c.id: c.title for c in p.chapters},
+            "dictionaries": list(p.dictionaries),
+        }
+
+    def _set(self, state: dict[str, Any]) -> None:
+        p = self.session.project
+        (p.title, p.author, p.language, p.model_id, p.default_voice_id, settings) = state["meta"]
+        p.settings = dict(settings)
+        p.voices = {vid: dataclasses.replace(v) for vid, v in state["voices"].items()}
+        p.chapters[:] = state["chapters"]
+        for chapter in p.chapters:
+            chapter.title = state["titles"].get(chapter.id, chapter.title)
+        p.dictionaries = list(state["dictionaries"])
+
+    def _all_changes(self, before: dict[str, Any], after: dict[str, Any]) -> m.Changes:
+        removed = {c.id for c in before["chapters"]} - {c.id for c in after["chapters"]}
+        removed_voices = set(before["voices"]) - set(after["voices"])
+        gone = [c for c in before["chapters"] if c.id in removed]
+        return self._changes | m.Changes(
+            project=True,
+            structure=True,
+            chapters=frozenset(c.id for c in after["chapters"]),
+            voices=frozenset(after["voices"]),
+            removed_voices=frozenset(removed_voices),
+            removed_chapters=frozenset(removed),
+            removed_blocks=frozenset(b.id for c in gone for b in c.blocks),
+            removed_takes=frozenset(t.id for c in gone for b in c.blocks for t in b.takes),
+            dictionaries=True,
+        )
+
+    def prepare(self) -> None:
+        """Do the edit itself (before the push): a refused edit raises and changes nothing."""
+        if self._after is None:
+            self._before = self._state()
+            self._changes = self._edit(self.session.project)
+            self._after = self._state()
+            removed = {c.id for c in self._before["chapters"]} - {
+                c.id for c in self._after["chapters"]}
+            if removed:  # load the audio of what goes, so undo can bring it back
+                ids = {t.id for c in self._before["chapters"] if c.id in removed
+                       for b in c.blocks for t in b.takes}
+                media = self.session.media_for(ids)
+                for c in self._before["chapters"]:
+                    if c.id in removed:
+                        for b in c.blocks:
+                            b.takes = [media.get(t.id, t) for t in b.takes]
+
+    def redo(self) -> None:
+        if self._after is None:
+            self.prepare()
+        assert self._before is not None and self._after is not None
+        self._set(self._after)
+        self.session.apply(self._all_changes(self._before, self._after))
+
+    def undo(self) -> None:
+        assert self._before is not None and self._after is not None
+        self._set(self._before)
+        restored = {c.id for c in self._before["chapters"]} - {
+            c.id for c in self._after["chapters"]}
+        back = [c for c in self._before["chapters"] if c.id in restored]
+        self.session.apply(self._all_changes(self._after, self._before) | m.Changes(
+            blocks=frozenset(b.id for c in back for b in c.blocks),
+            takes=frozenset(t.id for c in back for b in c.blocks for t in b.takes),
+        ))
+
+
+def add_chapter(session: ProjectSession, title: str, index: int | None = None
+                ) -> ProjectEditCommand:
+    """Return the command adding an empty chapter."""
+    return ProjectEditCommand(session, f"Add chapter '{title}'",
+                              lambda p: m.add_chapter(p, title, [], index))
+
+
+def rename_chapter(session: ProjectSession, chapter_id: ChapterId, title: str
+                   ) -> ProjectEditCommand:
+    """Return the command renaming a chapter."""
+    return ProjectEditCommand(session, f"Rename chapter to '{title}'",
+                              lambda p: m.rename_chapter(p, chapter_id, title))
+
+
+def move_chapter(session: ProjectSession, chapter_id: ChapterId, index: int
+                 ) -> ProjectEditCommand:
+    """Return the command moving a chapter."""
+    return ProjectEditCommand(session, "Move chapter",
+                              lambda p: m.move_chapter(p, chapter_id, index))
+
+
+def remove_chapter(session: ProjectSession, chapter_id: ChapterId) -> ProjectEditCommand:
+    """Return the command deleting a chapter (its narration comes back on undo)."""
+    title = session.project.chapter(chapter_id).title
+    return ProjectEditCommand(session, f"Delete chapter '{title}'",
+                              lambda p: m.remove_chapter(p, chapter_id))
+
+
+def add_voice(session: ProjectSession, voice: m.Voice) -> ProjectEditCommand:
+    """Return the command adding a voice to the cast."""
+    return ProjectEditCommand(session, f"Add voice '{voice.alias}'",
+                              lambda p: m.add_voice(p, voice))
+
+
+def update_voice(session: ProjectSession, voice_id: VoiceId, **fields: Any) -> ProjectEditCommand:
+    """Return the command changing a voice's alias or settings.
+
+    Raises:
+        EditError: the change would make locked paragraphs stale; the message lists them.
+    """
+    project = session.project
+    voice = project.voices[voice_id]
+    trial = dataclasses.replace(voice, **fields)
+    if trial.engine_fingerprint() != voice.engine_fingerprint():
+        locked = [
+            (chapter, index) for chapter in project.chapters
+            for index, b in enumerate(chapter.blocks)
+            if b.locked and b.current_take is not None and (
+                project.voice_for(b) is voice or any(s.voice_id == voice_id for s in b.spans))
+        ]
+        if locked:
+            where = ", ".join(f"'{c.title}' ¶{i + 1}" for c, i in locked[:10])
+            more = f" and {len(locked) - 10} more" if len(locked) > 10 else ""
+            raise m.EditError(
+                f"Changing '{voice.alias}' would make locked paragraphs stale: {where}{more}. "
+                "Unlock them first."
+            )
+    return ProjectEditCommand(session, f"Change voice '{voice.alias}'",
+                              lambda p: m.update_voice(p, voice_id, **fields))
+
+
+def set_project_meta(session: ProjectSession, **fields: Any) -> ProjectEditCommand:
+    """Return the command changing title, author, language, model, default voice or settings."""
+    return ProjectEditCommand(session, "Change project settings",
+                              lambda p: m.set_project_meta(p, **fields))
