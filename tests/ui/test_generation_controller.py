@@ -1,0 +1,76 @@
+"""Generation runs off the GUI thread; takes are applied on it and saved as they arrive."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from studio.core import model as m
+from studio.core.engines.offline import OfflineEngine
+from studio.core.generation import plan_render
+from studio.core.sample import create_sample_project
+from studio.core.store import ProjectStore
+from studio.ui import commands as c
+from studio.ui.session import ProjectSession
+from studio.ui.workers import GenerationController
+
+
+def open_sample(tmp_path: Path) -> ProjectSession:
+    path = create_sample_project(tmp_path / "sample.studio")
+    store = ProjectStore.open(path)
+    return ProjectSession(store, store.load())
+
+
+def test_generate_a_chapter_offline_then_regenerate_one_edited_paragraph(qtbot, tmp_path: Path
+                                                                          ) -> None:  # type: ignore[no-untyped-def]
+    session = open_sample(tmp_path)
+    controller = GenerationController(session)
+    chapter = session.project.chapters[0]
+    gui_thread = threading.current_thread()
+    applied_on: list[threading.Thread] = []
+    controller.take_added.connect(lambda _b: applied_on.append(threading.current_thread()))
+
+    plan = plan_render(session.project, engine="offline", chapters=[chapter.id],
+                       output_format="wav_22050")
+    with qtbot.waitSignal(controller.finished, timeout=60_000) as done:
+        controller.start(plan, OfflineEngine())
+    summary = done.args[0]
+    assert summary.takes == len(chapter.blocks) and not summary.failed
+    assert applied_on and all(t is gui_thread for t in applied_on)
+    assert all(m.block_status(session.project, b) is m.BlockStatus.CONVERTED
+               for b in chapter.blocks)
+    with ProjectStore.open(session.store.path, read_only=True) as reader:  # saved as they came
+        assert all(b.current_take is not None for b in reader.load().chapters[0].blocks)
+
+    # Edit one paragraph: it turns stale, and only it is regenerated.
+    target = chapter.blocks[1]
+    session.push(c.SetBlockTextCommand(session, target.id, target.text + " Indeed."))
+    assert m.block_status(session.project, target) is m.BlockStatus.STALE
+    plan = plan_render(session.project, engine="offline", chapters=[chapter.id],
+                       output_format="wav_22050")
+    assert [j.block_id for j in plan.jobs] == [target.id]
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        controller.start(plan, OfflineEngine())
+    assert len(target.takes) == 2 and m.block_status(session.project, target) is (
+        m.BlockStatus.CONVERTED)
+    # Restore the older take (undoable), then undo that.
+    older = target.takes[0]
+    session.push(c.restore_take(session, target.id, older.id))
+    assert target.current_take_id == older.id
+    assert m.block_status(session.project, target) is m.BlockStatus.STALE
+    session.undo_stack.undo()
+    assert target.current_take_id == target.takes[1].id
+    session.close()
+
+
+def test_stop_ends_a_render_early(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    session = open_sample(tmp_path)
+    controller = GenerationController(session)
+    plan = plan_render(session.project, engine="offline", output_format="wav_22050")
+    controller.take_added.connect(lambda _b: controller.stop())
+    with qtbot.waitSignal(controller.finished, timeout=60_000) as done:
+        controller.start(plan, OfflineEngine())
+    summary = done.args[0]
+    assert summary.cancelled and 1 <= summary.takes < len(plan.jobs)
+    assert controller.wait(5) and not controller.running
+    session.close()
