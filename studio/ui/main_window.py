@@ -25,17 +25,71 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.core.errors import StudioError
 from studio.core.importing import FORMATS
-from studio.core.model import BlockStatus, Project, project_info
+from studio.core.model import BlockId, BlockStatus, Project, project_info
 from studio.core.store import SUFFIX, ProjectStore
+from studio.ui import commands
 from studio.ui.errors import show_error
-from studio.ui.models import STATUS_ROLE, BlockListModel, ChapterListModel
+from studio.ui.models import (
+    FAILED,
+    GENERATING,
+    LOCKED_ROLE,
+    PROGRESS_ROLE,
+    STATUS_ROLE,
+    BlockListModel,
+    ChapterListModel,
+)
+from studio.ui.session import ProjectSession
+from studio.ui.workers import GenerationController
 
 MAX_RECENT = 8
 _STATUS_COLOURS = {
     BlockStatus.UNCONVERTED: QColor(200, 200, 200),
     BlockStatus.CONVERTED: QColor(40, 90, 160),
     BlockStatus.STALE: QColor(220, 150, 30),
+    GENERATING: QColor(90, 180, 230),
+    FAILED: QColor(200, 40, 40),
 }
+
+
+def _draw_padlock(painter: QPainter, x: int, y: int, colour: QColor) -> None:
+    """Draw a small padlock (no icon font needed) with its top-left corner at (x, y)."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    pen = painter.pen()
+    pen.setColor(colour)
+    pen.setWidthF(1.6)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawArc(QRect(x + 3, y, 8, 9), 0, 180 * 16)  # shackle
+    painter.drawLine(x + 3, y + 4, x + 3, y + 6)
+    painter.drawLine(x + 11, y + 4, x + 11, y + 6)
+    painter.fillRect(QRect(x + 1, y + 6, 12, 9), colour)  # body
+
+
+class ChapterDelegate(QStyledItemDelegate):
+    """Paint a chapter's title (elided) with its conversion progress right-aligned."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        painter.save()
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        if selected:
+            painter.fillRect(rect, palette.highlight())
+        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
+        metrics = option.fontMetrics  # type: ignore[attr-defined]
+        progress = index.data(PROGRESS_ROLE) or ""
+        progress_width = metrics.horizontalAdvance(progress) + 8
+        inner = rect.adjusted(6, 0, -6, 0)
+        painter.drawText(inner, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                         progress)
+        title = metrics.elidedText(index.data() or "", Qt.TextElideMode.ElideRight,
+                                   inner.width() - progress_width)
+        painter.drawText(inner, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                         title)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        return QSize(100, option.fontMetrics.height() + 10)  # type: ignore[attr-defined]
 
 
 class BlockDelegate(QStyledItemDelegate):
@@ -56,7 +110,13 @@ class BlockDelegate(QStyledItemDelegate):
             QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),
             _STATUS_COLOURS.get(status, QColor(200, 200, 200)),
         )
-        text_rect = rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -self.PAD, -self.PAD // 2)
+        right = self.PAD
+        if index.data(LOCKED_ROLE):
+            _draw_padlock(painter, rect.right() - 18, rect.top() + 5,
+                          palette.highlightedText().color() if selected
+                          else palette.text().color())
+            right += 20
+        text_rect = rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -right, -self.PAD // 2)
         painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
         painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), index.data() or "")
         painter.restore()
@@ -79,8 +139,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
-        self.store: ProjectStore | None = None
-        self.project: Project | None = None
+        self.session: ProjectSession | None = None
+        self.controller: GenerationController | None = None
         self.setObjectName("MainWindow")
         self.chapters_model = ChapterListModel()
         self.blocks_model = BlockListModel()
@@ -99,6 +159,9 @@ class MainWindow(QMainWindow):
         self.chapter_view = QListView()
         self.chapter_view.setObjectName("chapters")
         self.chapter_view.setModel(self.chapters_model)
+        self.chapter_view.setItemDelegate(ChapterDelegate(self.chapter_view))
+        self.chapter_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chapter_view.setMinimumWidth(220)
         self.chapter_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.chapter_view.selectionModel().currentRowChanged.connect(self._on_chapter_changed)
 
@@ -132,7 +195,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(centre)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, 900])
+        splitter.setSizes([320, 960])
         self.setCentralWidget(splitter)
 
         self.engine_label = QLabel("Engine: offline (espeak-ng)")
@@ -161,6 +224,27 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        self.edit_menu = self.menuBar().addMenu("&Edit")
+        self.lock_action = QAction("&Lock / Unlock Paragraph", self)
+        self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.lock_action.triggered.connect(self._on_toggle_lock)
+        generate_menu = self.menuBar().addMenu("&Generate")
+        self.generate_chapter_action = QAction("Generate &Chapter", self)
+        self.generate_chapter_action.setShortcut(QKeySequence("Ctrl+G"))
+        self.generate_chapter_action.triggered.connect(lambda: self.generate(book=False))
+        self.generate_book_action = QAction("Generate &Book", self)
+        self.generate_book_action.setShortcut(QKeySequence("Ctrl+Shift+G"))
+        self.generate_book_action.triggered.connect(lambda: self.generate(book=True))
+        self.stop_action = QAction("&Stop Generating", self)
+        self.stop_action.setShortcut(QKeySequence("Ctrl+."))
+        self.stop_action.setEnabled(False)
+        self.stop_action.triggered.connect(self._on_stop)
+        generate_menu.addActions(
+            [self.generate_chapter_action, self.generate_book_action, self.stop_action]
+        )
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.addActions([self.generate_chapter_action, self.stop_action, self.lock_action])
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Narrator Studio", self)
         about.triggered.connect(self._on_about)
@@ -178,7 +262,24 @@ class MainWindow(QMainWindow):
             store.close()
             raise
         self._close_store()
-        self.store, self.project = store, project
+        self.session = ProjectSession(store, project, self)
+        self.session.changed.connect(self._on_session_changed)
+        self.session.failed.connect(lambda exc: show_error(self, exc))
+        self.controller = GenerationController(self.session, self)
+        self.controller.started.connect(self._on_generation_started)
+        self.controller.progress.connect(self._on_generation_progress)
+        self.controller.job_failed.connect(self._on_job_failed)
+        self.controller.finished.connect(self._on_generation_finished)
+        self.blocks_model.generating = self.controller.generating
+        self.blocks_model.failures = self.controller.failures
+        self.edit_menu.clear()
+        undo = self.session.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.session.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.edit_menu.addActions([undo, redo])
+        self.edit_menu.addSeparator()
+        self.edit_menu.addAction(self.lock_action)
         self.chapters_model.set_project(project)
         if project.chapters:
             self.chapter_view.setCurrentIndex(self.chapters_model.index(0))
@@ -188,10 +289,23 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_status()
 
+    @property
+    def project(self) -> Project | None:
+        """Return the open project."""
+        return self.session.project if self.session is not None else None
+
+    @property
+    def store(self) -> ProjectStore | None:
+        """Return the open project's file."""
+        return self.session.store if self.session is not None else None
+
     def _close_store(self) -> None:
-        if self.store is not None:
-            self.store.close()
-            self.store = None
+        if self.controller is not None and self.controller.running:
+            self.controller.abort()
+            self.controller.wait(10)
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
     def _update_title(self) -> None:
         if self.project is None:
@@ -285,8 +399,9 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             show_error(self, exc)
             return
-        self._close_store()
-        self.store = new_store
+        assert self.session is not None
+        self.session.store.close()
+        self.session.store = new_store
         self._remember_recent(Path(target))
 
     def _on_about(self) -> None:
@@ -322,6 +437,127 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------------
 
     def closeEvent(self, event: object) -> None:
+        if self.controller is not None and self.controller.running:
+            answer = QMessageBox.question(
+                self, "Generation is running",
+                "Narration is still being generated. Stop it and close? Paragraphs already "
+                "finished are saved.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()  # type: ignore[attr-defined]
+                return
+            self.controller.stop()
+            if not self.controller.wait(15):
+                self.controller.abort()
+                self.controller.wait(5)
         QSettings().setValue("window/geometry", self.saveGeometry())
         self._close_store()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+    # -- editing and generation ---------------------------------------------------------------
+
+    def selected_blocks(self) -> list[BlockId]:
+        """Return the ids of the selected paragraphs, in order."""
+        rows = sorted(i.row() for i in self.block_view.selectionModel().selectedIndexes())
+        return [b.id for r in rows if (b := self.blocks_model.block_at(r)) is not None]
+
+    def _on_toggle_lock(self) -> None:
+        if self.session is None:
+            return
+        for block_id in self.selected_blocks():
+            block = self.session.project.block(block_id)
+            self.session.push(commands.set_block_locked(self.session, block_id, not block.locked))
+
+    def _on_session_changed(self, changes: object, initiator: object) -> None:
+        from studio.core.model import Changes
+
+        assert isinstance(changes, Changes)
+        if changes.structure:
+            current = self.chapter_view.currentIndex().row()
+            self.chapters_model.set_project(self.project)
+            if self.project is not None and self.project.chapters:
+                row = min(max(current, 0), len(self.project.chapters) - 1)
+                self.chapter_view.setCurrentIndex(self.chapters_model.index(row))
+        self.blocks_model.refresh(changes.blocks or None, structure=changes.structure)
+        self._update_status()
+
+    def generate(self, book: bool = False) -> None:
+        """Generate the chapter (or the whole book), after showing the cost of a paid render."""
+        from studio.core.engines.select import build_engine, choose_engine
+        from studio.core.generation import plan_render
+        from studio.core.settings import load_settings
+
+        if self.session is None or self.controller is None or self.controller.running:
+            return
+        chapter = self.blocks_model.chapter
+        if not book and chapter is None:
+            return
+        settings = load_settings()
+        try:
+            name, why = choose_engine(None, settings)
+            plan = plan_render(
+                self.session.project, engine=name,
+                chapters=None if book or chapter is None else [chapter.id],
+                output_format="wav_22050" if name == "offline" else settings.output_format,
+            )
+            if plan.problems and not plan.jobs:
+                raise StudioError(plan.problems[0])
+            if not plan.jobs:
+                self.statusBar().showMessage("Everything here is already narrated.", 5000)
+                return
+            if name != "offline":
+                answer = QMessageBox.question(
+                    self, "Generate narration",
+                    f"Generate {plan.paragraphs} paragraphs with {why}?\n\n"
+                    f"{plan.characters:,} characters, about {plan.credits:,} credits.",
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    return
+            engine = build_engine(name, settings, for_render=True)
+        except StudioError as exc:
+            show_error(self, exc)
+            return
+        concurrency = 1 if name == "offline" else (settings.concurrency or 2)
+        self.controller.start(plan, engine, concurrency=concurrency)
+
+    def _on_stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.statusBar().showMessage("Stopping after the requests under way…")
+
+    def _on_generation_started(self, plan: object) -> None:
+        self.stop_action.setEnabled(True)
+        self.generate_chapter_action.setEnabled(False)
+        self.generate_book_action.setEnabled(False)
+        self.blocks_model.refresh()
+
+    def _on_generation_progress(self, progress: object) -> None:
+        from studio.core.scheduler import Progress
+
+        assert isinstance(progress, Progress)
+        eta = f", about {progress.eta:.0f} s left" if progress.eta is not None else ""
+        self.statusBar().showMessage(f"Generating: {progress.fraction:.0%}{eta}")
+        last = max(0, self.chapters_model.rowCount() - 1)
+        self.chapters_model.dataChanged.emit(
+            self.chapters_model.index(0), self.chapters_model.index(last))
+
+    def _on_job_failed(self, block_id: str, reason: str) -> None:
+        self.blocks_model.refresh(frozenset({block_id}))
+        self.statusBar().showMessage(f"A paragraph failed: {reason}", 8000)
+
+    def _on_generation_finished(self, summary: object) -> None:
+        from studio.core.scheduler import RunSummary
+
+        assert isinstance(summary, RunSummary)
+        self.stop_action.setEnabled(False)
+        self.generate_chapter_action.setEnabled(True)
+        self.generate_book_action.setEnabled(True)
+        self.blocks_model.refresh()
+        if summary.fatal is not None:
+            show_error(self, summary.fatal)
+        else:
+            failed = f", {len(summary.failed)} failed" if summary.failed else ""
+            stopped = " (stopped)" if summary.cancelled else ""
+            self.statusBar().showMessage(
+                f"Generated {summary.takes} paragraphs{failed}{stopped}.", 8000)
+

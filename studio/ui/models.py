@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from studio.core.model import (
+    Block,
     BlockStatus,
     Chapter,
     Project,
@@ -17,6 +18,7 @@ from studio.core.model import (
 
 _Index = QModelIndex | QPersistentModelIndex
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 4
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
@@ -48,6 +50,11 @@ class ChapterListModel(QAbstractListModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{index.row() + 1}. {chapter.title}"
+        if role == PROGRESS_ROLE:
+            s = summarize_chapter(self._project, chapter)
+            if s.paragraphs and s.converted == s.paragraphs:
+                return "✓"
+            return f"{s.converted}/{s.paragraphs}"
         if role == Qt.ItemDataRole.ToolTipRole:
             s = summarize_chapter(self._project, chapter)
             return (
@@ -59,13 +66,47 @@ class ChapterListModel(QAbstractListModel):
         return None
 
 
+GENERATING = "generating"
+FAILED = "failed"
+LOCKED_ROLE = Qt.ItemDataRole.UserRole + 3
+
+
 class BlockListModel(QAbstractListModel):
-    """The paragraphs of one chapter, with their narration status."""
+    """The paragraphs of one chapter, with their narration status.
+
+    ``activity`` (set by the window) tells which paragraphs are being generated and which
+    failed, with the reason; STATUS_ROLE then answers GENERATING or FAILED for them.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._project: Project | None = None
         self._chapter: Chapter | None = None
+        self.generating: set[str] = set()
+        self.failures: dict[str, str] = {}
+
+    @property
+    def chapter(self) -> Chapter | None:
+        return self._chapter
+
+    def block_at(self, row: int) -> Block | None:
+        """Return the paragraph at ``row``."""
+        if self._chapter is None or not 0 <= row < len(self._chapter.blocks):
+            return None
+        return self._chapter.blocks[row]
+
+    def refresh(self, block_ids: frozenset[str] | None = None, structure: bool = False) -> None:
+        """Repaint the given paragraphs (all of them when None), or rebuild on structure."""
+        if self._chapter is None:
+            return
+        if structure:
+            self.beginResetModel()
+            self.endResetModel()
+            return
+        rows = [i for i, b in enumerate(self._chapter.blocks)
+                if block_ids is None or b.id in block_ids]
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
     def set_chapter(self, project: Project | None, chapter: Chapter | None) -> None:
         """Show the paragraphs of ``chapter``."""
@@ -87,7 +128,13 @@ class BlockListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return speakable_text(block.text)
         if role == STATUS_ROLE:
+            if block.id in self.generating:
+                return GENERATING
+            if block.id in self.failures:
+                return FAILED
             return block_status(self._project, block)
+        if role == LOCKED_ROLE:
+            return block.locked
         if role == ID_ROLE:
             return block.id
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -99,5 +146,9 @@ class BlockListModel(QAbstractListModel):
             }
             voice = self._project.voice_for(block)
             lock = " · locked" if block.locked else ""
+            if block.id in self.failures:
+                return f"Failed: {self.failures[block.id]}"
+            if block.id in self.generating:
+                return "Generating…"
             return f"{labels[status]} · voice: {voice.alias if voice else 'none'}{lock}"
         return None

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 
 from studio.core.sample import create_sample_project
 from studio.ui.main_window import MainWindow
+from studio.ui.models import LOCKED_ROLE, STATUS_ROLE
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +60,60 @@ def test_open_refuses_a_non_project(qtbot, tmp_path: Path) -> None:  # type: ign
     with pytest.raises(ProjectFormatError):
         window.open_project(bogus)
     assert window.project is None and window.chapters_model.rowCount() == 0
+
+
+def test_generate_chapter_lock_and_undo_from_the_window(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       monkeypatch) -> None:
+    from studio.core import model as m
+
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)  # the offline engine
+    path = create_sample_project(tmp_path / "sample.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    window.resize(1280, 800)
+    window.show()
+    assert window.controller is not None and window.session is not None
+
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.generate_chapter_action.trigger()
+    chapter = window.session.project.chapters[0]
+    assert all(m.block_status(window.session.project, b) is m.BlockStatus.CONVERTED
+               for b in chapter.blocks)
+    assert "Generated 3 paragraphs" in window.statusBar().currentMessage()
+    index = window.blocks_model.index(0)
+    assert index.data(STATUS_ROLE) is m.BlockStatus.CONVERTED
+
+    window.block_view.setCurrentIndex(index)
+    window.lock_action.trigger()
+    assert chapter.blocks[0].locked and index.data(LOCKED_ROLE)
+    undo = next(a for a in window.edit_menu.actions() if a.text().startswith("&Undo"))
+    undo.trigger()
+    assert not chapter.blocks[0].locked
+
+    image = window.grab().toImage()  # the converted stripes are painted dark blue
+    assert image.width() >= 1280
+
+
+def test_closing_during_generation_asks_first(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    path = create_sample_project(tmp_path / "sample.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    window.show()
+    asked: list[str] = []
+
+    def answer(*args: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[1]))
+        return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    window.generate(book=True)
+    assert window.controller is not None and window.controller.running
+    window.close()  # "No": the window stays and generation goes on
+    assert window.isVisible() and asked == ["Generation is running"]
+    window.close()  # "Yes": stops cleanly, then closes
+    assert not window.isVisible() and not window.controller.running
