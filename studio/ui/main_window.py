@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QListView,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QSplitter,
     QStyle,
     QStyledItemDelegate,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import __version__
+from studio.core.engines import EngineVoice
 from studio.core.errors import StudioError
 from studio.core.importing import FORMATS
 from studio.core.model import BlockId, BlockStatus, Project, project_info
@@ -38,6 +41,8 @@ from studio.ui.models import (
     BlockListModel,
     ChapterListModel,
 )
+from studio.ui.panels.history import HistoryPanel
+from studio.ui.panels.voices import VoicesPanel
 from studio.ui.session import ProjectSession
 from studio.ui.workers import GenerationController
 
@@ -121,6 +126,27 @@ class BlockDelegate(QStyledItemDelegate):
         painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), index.data() or "")
         painter.restore()
 
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: QModelIndex) -> QWidget:
+        editor = QPlainTextEdit(parent)
+        editor.setObjectName("paragraphEditor")
+        editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        assert isinstance(editor, QPlainTextEdit)
+        editor.setPlainText(index.data(Qt.ItemDataRole.EditRole) or "")
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel,
+                     index: QModelIndex) -> None:
+        assert isinstance(editor, QPlainTextEdit)
+        model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
+                             index: QModelIndex) -> None:
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        editor.setGeometry(rect.adjusted(self.BAR + 4, 0, 0, max(0, 80 - rect.height())))
+
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         width = max(200, option.rect.width() or 600)  # type: ignore[attr-defined]
         metrics = option.fontMetrics  # type: ignore[attr-defined]
@@ -182,6 +208,10 @@ class MainWindow(QMainWindow):
         self.block_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.block_view.setResizeMode(QListView.ResizeMode.Adjust)
         self.block_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.block_view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
 
         centre = QWidget()
         layout = QVBoxLayout(centre)
@@ -198,6 +228,15 @@ class MainWindow(QMainWindow):
         splitter.setSizes([320, 960])
         self.setCentralWidget(splitter)
 
+        self.voices_panel = VoicesPanel(self.selected_blocks, self._engine_voices)
+        self.history_panel = HistoryPanel()
+        for title, name, widget in (("Voices", "voicesDock", self.voices_panel),
+                                    ("History", "historyDock", self.history_panel)):
+            dock = QDockWidget(title, self)
+            dock.setObjectName(name)
+            dock.setWidget(widget)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.block_view.selectionModel().currentRowChanged.connect(self._on_block_current)
         self.engine_label = QLabel("Engine: offline (espeak-ng)")
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
@@ -272,6 +311,7 @@ class MainWindow(QMainWindow):
         self.controller.finished.connect(self._on_generation_finished)
         self.blocks_model.generating = self.controller.generating
         self.blocks_model.failures = self.controller.failures
+        self.blocks_model.on_edit = self._on_block_edited
         self.edit_menu.clear()
         undo = self.session.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -280,6 +320,8 @@ class MainWindow(QMainWindow):
         self.edit_menu.addActions([undo, redo])
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.lock_action)
+        self.voices_panel.set_session(self.session)
+        self.history_panel.set_session(self.session)
         self.chapters_model.set_project(project)
         if project.chapters:
             self.chapter_view.setCurrentIndex(self.chapters_model.index(0))
@@ -460,6 +502,27 @@ class MainWindow(QMainWindow):
         """Return the ids of the selected paragraphs, in order."""
         rows = sorted(i.row() for i in self.block_view.selectionModel().selectedIndexes())
         return [b.id for r in rows if (b := self.blocks_model.block_at(r)) is not None]
+
+    def _on_block_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        block = self.blocks_model.block_at(current.row())
+        self.history_panel.show_block(block.id if block is not None else None)
+
+    def _engine_voices(self) -> list[EngineVoice]:
+        from studio.core.engines.select import build_engine, choose_engine
+        from studio.core.settings import load_settings
+
+        settings = load_settings()
+        name, _ = choose_engine(None, settings)
+        return build_engine(name, settings).voices()
+
+    def _on_block_edited(self, block_id: str, text: str) -> None:
+        if self.session is None:
+            return
+        try:
+            self.session.push(commands.SetBlockTextCommand(self.session, BlockId(block_id), text),
+                              initiator=self.block_view)
+        except StudioError as exc:
+            show_error(self, exc)
 
     def _on_toggle_lock(self) -> None:
         if self.session is None:

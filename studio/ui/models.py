@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
@@ -84,6 +85,9 @@ class BlockListModel(QAbstractListModel):
         self._chapter: Chapter | None = None
         self.generating: set[str] = set()
         self.failures: dict[str, str] = {}
+        #: called with (block id, new text) when the user edits a paragraph in place; the
+        #: window routes it to an undoable command (the model never edits the project itself)
+        self.on_edit: Callable[[str, str], None] | None = None
 
     @property
     def chapter(self) -> Chapter | None:
@@ -135,6 +139,8 @@ class BlockListModel(QAbstractListModel):
             return block_status(self._project, block)
         if role == LOCKED_ROLE:
             return block.locked
+        if role == Qt.ItemDataRole.EditRole:
+            return block.text
         if role == ID_ROLE:
             return block.id
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -152,3 +158,21 @@ class BlockListModel(QAbstractListModel):
                 return "Generating…"
             return f"{labels[status]} · voice: {voice.alias if voice else 'none'}{lock}"
         return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        block = self.block_at(index.row())
+        if block is not None and not block.locked:
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole
+                ) -> bool:
+        block = self.block_at(index.row())
+        if role != Qt.ItemDataRole.EditRole or block is None or self.on_edit is None:
+            return False
+        text = " ".join(str(value).split())
+        if not text or text == block.text:
+            return False
+        self.on_edit(block.id, text)
+        return True

@@ -1,0 +1,164 @@
+"""A paragraph's history: every take, with restore (undoable), export and delete."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core import model as m
+from studio.core.errors import StudioError
+from studio.core.model import BlockId, Take, TakeId
+from studio.ui import commands
+from studio.ui.errors import show_error
+from studio.ui.session import ProjectSession
+
+_EXTENSIONS = {"mp3": ".mp3", "wav": ".wav", "pcm": ".pcm", "ulaw": ".ulaw", "alaw": ".alaw"}
+
+
+def describe(take: Take, project: m.Project) -> str:
+    """Return one line about a take: when, voice, model, length, cost."""
+    when = dt.datetime.fromtimestamp(take.created).strftime("%Y-%m-%d %H:%M")
+    voice = project.voices.get(take.voice_id) if take.voice_id else None
+    who = voice.alias if voice else take.settings.get("voice", "?")
+    cost = f", {take.cost} credits" if take.cost else ""
+    return f"{when} · {who} · {take.model_id or take.engine} · {take.duration:.1f} s{cost}"
+
+
+class HistoryPanel(QWidget):
+    """List the takes of one paragraph, newest first; the current one is marked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: ProjectSession | None = None
+        self.block_id: BlockId | None = None
+        self.title = QLabel("No paragraph selected")
+        self.title.setWordWrap(True)
+        self.list = QListWidget()
+        self.list.setObjectName("takes")
+        self.restore_button = QPushButton("Restore")
+        self.restore_button.clicked.connect(self.restore)
+        self.export_button = QPushButton("Export…")
+        self.export_button.clicked.connect(self._on_export)
+        self.delete_button = QPushButton("Delete…")
+        self.delete_button.clicked.connect(self._on_delete)
+        buttons = QHBoxLayout()
+        for b in (self.restore_button, self.export_button, self.delete_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+
+    def set_session(self, session: ProjectSession | None) -> None:
+        """Follow ``session``'s edits."""
+        self.session = session
+        self.block_id = None
+        if session is not None:
+            session.changed.connect(self._on_changed)
+        self.refresh()
+
+    def show_block(self, block_id: BlockId | None) -> None:
+        """Show the takes of ``block_id``."""
+        self.block_id = block_id
+        self.refresh()
+
+    def _on_changed(self, changes: object, initiator: object) -> None:
+        if isinstance(changes, m.Changes) and self.block_id in changes.blocks:
+            self.refresh()
+
+    def _block(self) -> m.Block | None:
+        if self.session is None or self.block_id is None:
+            return None
+        try:
+            return self.session.project.block(self.block_id)
+        except StudioError:
+            return None
+
+    def refresh(self) -> None:
+        """Rebuild the list of takes."""
+        self.list.clear()
+        block = self._block()
+        if block is None or self.session is None:
+            self.title.setText("No paragraph selected")
+        else:
+            text = m.speakable_text(block.text)
+            self.title.setText(f"Takes of: {text[:80]}{'…' if len(text) > 80 else ''}")
+            for take in reversed(block.takes):
+                mark = "● " if take.id == block.current_take_id else "   "
+                item = QListWidgetItem(mark + describe(take, self.session.project))
+                item.setData(Qt.ItemDataRole.UserRole, take.id)
+                self.list.addItem(item)
+            if self.list.count():
+                self.list.setCurrentRow(0)
+        for button in (self.restore_button, self.export_button, self.delete_button):
+            button.setEnabled(self.list.count() > 0)
+
+    def selected_take(self) -> Take | None:
+        """Return the take selected in the list."""
+        block = self._block()
+        item = self.list.currentItem()
+        if block is None or item is None:
+            return None
+        take_id = item.data(Qt.ItemDataRole.UserRole)
+        return next((t for t in block.takes if t.id == take_id), None)
+
+    def restore(self) -> None:
+        """Make the selected take current (undoable)."""
+        take = self.selected_take()
+        if self.session is None or take is None or self.block_id is None:
+            return
+        try:
+            self.session.push(commands.restore_take(self.session, self.block_id, take.id), self)
+        except StudioError as exc:
+            show_error(self, exc)
+
+    def export(self, path: Path) -> None:
+        """Write the selected take's audio, exactly as the engine returned it, to ``path``."""
+        take = self.selected_take()
+        if self.session is None or take is None:
+            return
+        audio = self.session.store.load_take_audio(take.id)
+        path.write_bytes(audio)
+
+    def _on_export(self) -> None:
+        take = self.selected_take()
+        if take is None:
+            return
+        ext = _EXTENSIONS.get(take.format.split("_")[0], ".audio")
+        path, _ = QFileDialog.getSaveFileName(self, "Export take", f"take{ext}")
+        if path:
+            try:
+                self.export(Path(path))
+            except (OSError, StudioError) as exc:
+                show_error(self, StudioError(f"{path}: could not export ({exc})"))
+
+    def delete(self, take_id: TakeId) -> None:
+        """Delete a take for good (after the user confirmed)."""
+        if self.session is None or self.block_id is None:
+            return
+        self.session.apply(m.delete_take(self.session.project, self.block_id, take_id))
+        # Commands on the stack may hold this take; it is gone for good, so they go too.
+        self.session.undo_stack.clear()
+
+    def _on_delete(self) -> None:
+        take = self.selected_take()
+        if take is None:
+            return
+        answer = QMessageBox.question(
+            self, "Delete take",
+            "Delete this take and its audio for good? This cannot be undone.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.delete(take.id)
