@@ -34,7 +34,7 @@ def describe(take: Take, project: m.Project) -> str:
     voice = project.voices.get(take.voice_id) if take.voice_id else None
     who = voice.alias if voice else take.settings.get("voice", "?")
     cost = f", {take.cost} credits" if take.cost else ""
-    return f"{when} · {who} · {take.model_id or take.engine} · {take.duration:.1f} s{cost}"
+    return f"{when}\n{who} · {take.model_id or take.engine} · {take.duration:.1f} s{cost}"
 
 
 class HistoryPanel(QWidget):
@@ -48,6 +48,8 @@ class HistoryPanel(QWidget):
         self.title.setWordWrap(True)
         self.list = QListWidget()
         self.list.setObjectName("takes")
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.restore_button = QPushButton("Restore")
         self.restore_button.clicked.connect(self.restore)
         self.export_button = QPushButton("Export…")

@@ -57,6 +57,7 @@ class VoicesPanel(QWidget):
         self._voices_source = voices_source
         self.list = QListWidget()
         self.list.setObjectName("voices")
+        self.list.setMaximumHeight(140)
         self.list.currentItemChanged.connect(self._on_current)
         self.alias = QLineEdit()
         self.engine_voice = QLineEdit()
