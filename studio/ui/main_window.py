@@ -207,6 +207,10 @@ class MainWindow(QMainWindow):
         self.block_view.setSpacing(2)
         self.block_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.block_view.setResizeMode(QListView.ResizeMode.Adjust)
+        # Lay rows out in batches: a 5,000-paragraph chapter paints its first screen at once
+        # instead of measuring every wrapped paragraph before showing anything.
+        self.block_view.setLayoutMode(QListView.LayoutMode.Batched)
+        self.block_view.setBatchSize(50)
         self.block_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.block_view.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked
