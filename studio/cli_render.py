@@ -284,7 +284,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         if args.dry_run or not plan.jobs:
             return 0
         assert engine is not None
-        return _run(args, store, project, engine, name, plan, settings.concurrency)
+        try:
+            return _run(args, store, project, engine, name, plan, settings.concurrency)
+        finally:
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
 
 
 def _run(

@@ -161,6 +161,9 @@ def test_killed_render_resumes_without_paying_twice(tmp_path: Path,
             takes += 1
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    proc.stdout.close()
+    assert proc.stderr is not None
+    proc.stderr.close()
     assert takes >= 12
     first_run = {g.request_id for g in fake.generations.values()}
 
@@ -406,6 +409,7 @@ def test_cancel_stops_within_a_request(tmp_path: Path, fake_eleven_factory: obje
     summary = Scheduler(engine, plan, concurrency=3, cancel=cancel, on_event=save).run()
     assert summary.cancelled and 4 <= summary.takes < 24
     assert time.monotonic() - started < 0.3 * 24 / 3  # well before the whole book
+    engine.close()
     store.close()
     with ProjectStore.open(tmp_path / "b.studio", read_only=True) as again:
         assert sum(1 for _, b in again.load().iter_blocks() if b.takes) == summary.takes

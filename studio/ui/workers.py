@@ -66,7 +66,12 @@ class GenerationController(QObject):
                               on_event=self._event.emit)
 
         def run() -> None:
-            summary = scheduler.run()
+            try:
+                summary = scheduler.run()
+            finally:
+                close = getattr(engine, "close", None)
+                if close is not None:
+                    close()  # the HTTP connection pool of a network engine
             self._event.emit(summary)
 
         self._thread = threading.Thread(target=run, name="generation", daemon=True)
