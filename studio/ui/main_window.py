@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, QSettings, QSize, Qt
@@ -37,13 +38,17 @@ from studio.ui.models import (
     GENERATING,
     LOCKED_ROLE,
     PROGRESS_ROLE,
+    SPOKEN_ROLE,
     STATUS_ROLE,
     BlockListModel,
     ChapterListModel,
 )
 from studio.ui.panels.history import HistoryPanel
 from studio.ui.panels.voices import VoicesPanel
+from studio.ui.player import OutputSink
+from studio.ui.player_bar import PlayerBar
 from studio.ui.session import ProjectSession
+from studio.ui.waveform import WaveformView
 from studio.ui.workers import GenerationController
 
 MAX_RECENT = 8
@@ -54,6 +59,26 @@ _STATUS_COLOURS = {
     GENERATING: QColor(90, 180, 230),
     FAILED: QColor(200, 40, 40),
 }
+
+
+def _draw_with_word(painter: QPainter, rect: QRect, text: str, span: tuple[int, int],
+                    palette: QPalette) -> None:
+    """Draw wrapped ``text`` with the characters ``span`` highlighted (the spoken word)."""
+    from PySide6.QtGui import QTextDocument
+
+    a, b = span
+    esc = html.escape
+    doc = QTextDocument()
+    doc.setDefaultFont(painter.font())
+    doc.setTextWidth(rect.width())
+    doc.setDocumentMargin(0)
+    colour = palette.text().color().name()
+    doc.setHtml(f'<span style="color:{colour}">{esc(text[:a])}'
+                f'<span style="background:#ffd54f;color:#000">{esc(text[a:b])}</span>'
+                f"{esc(text[b:])}</span>")
+    painter.translate(rect.topLeft())
+    doc.drawContents(painter)
+    painter.translate(-rect.topLeft())
 
 
 def _draw_padlock(painter: QPainter, x: int, y: int, colour: QColor) -> None:
@@ -123,7 +148,11 @@ class BlockDelegate(QStyledItemDelegate):
             right += 20
         text_rect = rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -right, -self.PAD // 2)
         painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
-        painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), index.data() or "")
+        spoken = index.data(SPOKEN_ROLE)
+        if spoken is not None:  # the paragraph being spoken: its current word highlighted
+            _draw_with_word(painter, text_rect, index.data() or "", spoken, palette)
+        else:
+            painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), index.data() or "")
         painter.restore()
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
@@ -163,10 +192,12 @@ class MainWindow(QMainWindow):
     Signals: none yet; later issues add the session's ``changed`` signal.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, player_sink: OutputSink | None = None) -> None:
         super().__init__()
+        self._player_sink = player_sink
         self.session: ProjectSession | None = None
         self.controller: GenerationController | None = None
+        self._last_spoken: frozenset[str] = frozenset()
         self.setObjectName("MainWindow")
         self.chapters_model = ChapterListModel()
         self.blocks_model = BlockListModel()
@@ -241,6 +272,24 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.block_view.selectionModel().currentRowChanged.connect(self._on_block_current)
+        self.waveform = WaveformView()
+        self.player_bar = PlayerBar(self.waveform, sink=self._player_sink)
+        self.player_bar.word_spoken.connect(self._on_word_spoken)
+        wave_dock = QDockWidget("Waveform", self)
+        wave_dock.setObjectName("waveformDock")
+        wave_dock.setWidget(self.waveform)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, wave_dock)
+        player_dock = QDockWidget("Player", self)
+        player_dock.setObjectName("playerDock")
+        player_dock.setWidget(self.player_bar)
+        player_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        player_dock.setTitleBarWidget(QWidget())
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, player_dock)
+        self.play_action = QAction("Play / Pause", self)
+        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.play_action.triggered.connect(self.player_bar.toggle)
+        self.addAction(self.play_action)
         self.engine_label = QLabel("Engine: offline (espeak-ng)")
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
@@ -372,6 +421,7 @@ class MainWindow(QMainWindow):
     def _on_chapter_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         chapter = self.chapters_model.chapter(current.row())
         self.blocks_model.set_chapter(self.project, chapter)
+        self.player_bar.set_chapter(self.session, chapter)
         if chapter is None:
             self.chapter_header.setText("")
         else:
@@ -546,7 +596,25 @@ class MainWindow(QMainWindow):
                 row = min(max(current, 0), len(self.project.chapters) - 1)
                 self.chapter_view.setCurrentIndex(self.chapters_model.index(row))
         self.blocks_model.refresh(changes.blocks or None, structure=changes.structure)
+        chapter = self.blocks_model.chapter
+        if chapter is not None and (changes.structure or changes.takes or changes.blocks & {
+                b.id for b in chapter.blocks}) and self.player_bar.player.state != "playing":
+            self.player_bar.refresh()  # new takes: new waveform and timeline
         self._update_status()
+
+    def _on_word_spoken(self, block_id: str, word: int) -> None:
+        """Highlight the paragraph and word being spoken and keep them in view."""
+        chapter = self.blocks_model.chapter
+        if chapter is None:
+            return
+        row = next((i for i, b in enumerate(chapter.blocks) if b.id == block_id), None)
+        if row is None:
+            return
+        self.blocks_model.speaking = (block_id, word)
+        index = self.blocks_model.index(row)
+        self.block_view.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
+        self.blocks_model.refresh(frozenset({block_id}) | self._last_spoken)
+        self._last_spoken = frozenset({block_id})
 
     def generate(self, book: bool = False) -> None:
         """Generate the chapter (or the whole book), after showing the cost of a paid render."""

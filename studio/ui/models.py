@@ -20,6 +20,7 @@ from studio.core.model import (
 _Index = QModelIndex | QPersistentModelIndex
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 4
+SPOKEN_ROLE = Qt.ItemDataRole.UserRole + 5  # (start, end) of the word being spoken, if any
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
@@ -88,6 +89,8 @@ class BlockListModel(QAbstractListModel):
         #: called with (block id, new text) when the user edits a paragraph in place; the
         #: window routes it to an undoable command (the model never edits the project itself)
         self.on_edit: Callable[[str, str], None] | None = None
+        #: (block id, word index) being spoken now, set by the window during playback
+        self.speaking: tuple[str, int] | None = None
 
     @property
     def chapter(self) -> Chapter | None:
@@ -141,6 +144,8 @@ class BlockListModel(QAbstractListModel):
             return block.locked
         if role == Qt.ItemDataRole.EditRole:
             return block.text
+        if role == SPOKEN_ROLE:
+            return self._spoken_span(block)
         if role == ID_ROLE:
             return block.id
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -176,3 +181,21 @@ class BlockListModel(QAbstractListModel):
             return False
         self.on_edit(block.id, text)
         return True
+
+    def _spoken_span(self, block: Block) -> tuple[int, int] | None:
+        """Return the displayed characters of the word being spoken in ``block``."""
+        if self.speaking is None or self.speaking[0] != block.id or block.current_take is None:
+            return None
+        words = block.current_take.word_timings
+        index = self.speaking[1]
+        if not 0 <= index < len(words):
+            return None
+        shown = speakable_text(block.text)
+        word = words[index].word
+        # Timings index the text as sent; the display drops break tags, so find the word
+        # near its position in the displayed text.
+        guess = min(words[index].char_start, len(shown))
+        start = shown.find(word, max(0, guess - 40))
+        if start < 0:
+            start = shown.find(word)
+        return (start, start + len(word)) if start >= 0 else None

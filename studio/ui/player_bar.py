@@ -1,0 +1,167 @@
+"""The player bar and the chapter's audio: timeline, waveform and playback wiring.
+
+:class:`ChapterAudio` keeps the playing chapter's timeline, waveform envelopes and decoded
+audio in step with the project; the bar's buttons drive the :class:`~studio.ui.player.Player`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from studio.core import audio as audiolib
+from studio.core.model import Chapter, TakeId
+from studio.core.playback import Segment, build_timeline, locate, render_chapter_audio
+from studio.core.waveform import chapter_envelope
+from studio.ui.player import OutputSink, Player, playback_available
+from studio.ui.session import ProjectSession
+from studio.ui.waveform import WaveformView
+
+SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+
+
+def _clock(t: float) -> str:
+    return f"{int(t // 60)}:{int(t % 60):02d}"
+
+
+class PlayerBar(QWidget):
+    """Play/pause, stop, speed and position, over a :class:`Player`.
+
+    Signals:
+        word_spoken(str, int): the paragraph (block id) and word index being spoken now.
+    """
+
+    word_spoken = Signal(str, int)
+
+    def __init__(self, waveform: WaveformView, sink: OutputSink | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.waveform = waveform
+        self.session: ProjectSession | None = None
+        self.chapter: Chapter | None = None
+        self.timeline: list[Segment] = []
+        self.available, self.reason = (True, "") if sink is not None else playback_available()
+        self.player = Player(sink=sink, parent=self)
+        self.play_button = QPushButton("Play")
+        self.play_button.setObjectName("playButton")
+        self.play_button.clicked.connect(self.toggle)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.player.stop)
+        self.speed = QComboBox()
+        for s in SPEEDS:
+            self.speed.addItem(f"{s:g}×", s)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.currentIndexChanged.connect(
+            lambda _i: self.player.set_speed(float(self.speed.currentData())))
+        self.position = QLabel("0:00 / 0:00")
+        self.note = QLabel("" if self.available else f"Playback off: {self.reason}")
+        self.note.setObjectName("playbackNote")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        for w in (self.play_button, self.stop_button, self.speed, self.position):
+            layout.addWidget(w)
+        layout.addWidget(self.note, 1)
+        for w in (self.play_button, self.stop_button, self.speed):
+            w.setEnabled(self.available)
+            if not self.available:
+                w.setToolTip(self.reason)
+        self.player.position_changed.connect(self._on_position)
+        self.player.state_changed.connect(self._on_state)
+        self.player.word_changed.connect(self.word_spoken)
+        self.player.error.connect(self._on_error)
+        waveform.seek_requested.connect(self.seek)
+        waveform.selection_changed.connect(self._on_selection)
+        self._dirty = True
+
+    # -- chapter -----------------------------------------------------------------------------
+
+    def set_chapter(self, session: ProjectSession | None, chapter: Chapter | None) -> None:
+        """Show ``chapter``'s waveform and get its audio ready to play (lazily)."""
+        self.player.stop()
+        self.session, self.chapter = session, chapter
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the timeline and waveform from the chapter's current takes."""
+        if self.session is None or self.chapter is None:
+            self.timeline = []
+            self.waveform.clear()
+            return
+        self.timeline = build_timeline(self.session.project, self.chapter)
+        coarse, fine = [], []
+        store = self.session.store
+        for seg in self.timeline:
+            f, c = store.load_peaks(seg.take_id)  # stored summaries: no audio is decoded
+            if c is not None:
+                coarse.append((seg.start, c))
+            if f is not None:
+                fine.append((seg.start, f))
+        self.waveform.set_chapter(chapter_envelope(coarse, "coarse"),
+                                  chapter_envelope(fine, "fine"))
+        duration = self.timeline[-1].end if self.timeline else 0.0
+        self.position.setText(f"0:00 / {_clock(duration)}")
+        self._dirty = True
+
+    def _load(self) -> None:
+        """Decode the chapter's audio for the player (only when playback starts)."""
+        assert self.session is not None
+        store = self.session.store
+        formats = {b.current_take.id: b.current_take.format
+                   for b in (self.chapter.blocks if self.chapter else [])
+                   if b.current_take is not None}
+
+        def load(take_id: TakeId) -> tuple[object, int]:
+            return audiolib.decode(store.load_take_audio(take_id), formats[take_id])
+
+        samples = render_chapter_audio(self.timeline, load)  # type: ignore[arg-type]
+        self.player.load(samples, 22050, self.timeline)
+        self._dirty = False
+
+    # -- controls -----------------------------------------------------------------------------
+
+    def toggle(self) -> None:
+        """Play or pause (Space)."""
+        if not self.available or not self.timeline:
+            return
+        if self.player.state == "playing":
+            self.player.pause()
+            return
+        if self._dirty:
+            self._load()
+        self.player.play()
+
+    def seek(self, t: float) -> None:
+        """Move the playhead to ``t`` seconds."""
+        if self._dirty and self.timeline and self.available:
+            self._load()
+        self.player.seek(t)
+        self.waveform.set_playhead(t)
+
+    def play_selection(self, t0: float, t1: float) -> None:
+        """Play the waveform selection."""
+        if not self.available or not self.timeline:
+            return
+        if self._dirty:
+            self._load()
+        self.player.play(t0, t1)
+
+    def _on_selection(self, t0: float, t1: float) -> None:
+        self.play_selection(t0, t1)
+
+    def _on_position(self, t: float) -> None:
+        self.waveform.set_playhead(t)
+        duration = self.timeline[-1].end if self.timeline else 0.0
+        self.position.setText(f"{_clock(t)} / {_clock(duration)}")
+
+    def _on_state(self, state: str) -> None:
+        self.play_button.setText("Pause" if state == "playing" else "Play")
+
+    def _on_error(self, exc: object) -> None:
+        self.note.setText(f"Playback stopped: {exc}")
+
+    def word_at(self, t: float) -> tuple[str, int | None] | None:
+        """Return (block id, word index) at ``t`` (for tests and the window)."""
+        hit = locate(self.timeline, t)
+        if hit is None:
+            return None
+        return self.timeline[hit[0]].block_id, hit[1]
