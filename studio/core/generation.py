@@ -21,6 +21,7 @@ Paragraphs whose current take matches what would be sent are skipped; a paragrap
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterable, Sequence
@@ -359,21 +360,10 @@ def resolve_request(
         r.request_id for r in job.next_refs
         if r.request_id and now - r.created <= STITCH_MAX_AGE_S
     )
-    req = job.request
     if not ids and not next_ids:
-        return req
-    return SpeechRequest(
-        text=req.text,
-        voice_id=req.voice_id,
-        model_id=req.model_id,
-        params=req.params,
-        output_format=req.output_format,
-        language_code=req.language_code,
-        previous_request_ids=tuple(ids[-STITCH_MAX_IDS:]),
-        next_request_ids=next_ids,
-        previous_text=req.previous_text,
-        next_text=req.next_text,
-        dictionary_locators=req.dictionary_locators,
+        return job.request
+    return dataclasses.replace(
+        job.request, previous_request_ids=tuple(ids[-STITCH_MAX_IDS:]), next_request_ids=next_ids
     )
 
 
@@ -444,8 +434,6 @@ def make_take(parts: Sequence[tuple[Job, SpeechResult]], engine: str) -> Take:
     first_job, first = parts[0]
     joined = _join(parts)
     fmt = first.format if len({r.format for _, r in parts}) == 1 else f"wav_{first.sample_rate}"
-    if len(parts) > 1 and fmt.startswith("wav"):
-        fmt = f"wav_{audiolib.format_sample_rate(fmt)}"
     samples, rate = audiolib.decode(joined.audio, fmt)
     fine, coarse = audiolib.peaks(samples, rate)
     last = parts[-1][1]

@@ -95,16 +95,23 @@ def _draw_padlock(painter: QPainter, x: int, y: int, colour: QColor) -> None:
     painter.fillRect(QRect(x + 1, y + 6, 12, 9), colour)  # body
 
 
+def _paint_item_background(painter: QPainter, option: QStyleOptionViewItem
+                           ) -> tuple[QRect, QPalette, bool]:
+    """Fill a selected item's background; return its rect, palette and selection state."""
+    rect: QRect = option.rect  # type: ignore[attr-defined]
+    palette: QPalette = option.palette  # type: ignore[attr-defined]
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+    if selected:
+        painter.fillRect(rect, palette.highlight())
+    return rect, palette, selected
+
+
 class ChapterDelegate(QStyledItemDelegate):
     """Paint a chapter's title (elided) with its conversion progress right-aligned."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         painter.save()
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        if selected:
-            painter.fillRect(rect, palette.highlight())
+        rect, palette, selected = _paint_item_background(painter, option)
         painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
         metrics = option.fontMetrics  # type: ignore[attr-defined]
         progress = index.data(PROGRESS_ROLE) or ""
@@ -130,11 +137,7 @@ class BlockDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         painter.save()
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        if selected:
-            painter.fillRect(rect, palette.highlight())
+        rect, palette, selected = _paint_item_background(painter, option)
         status = index.data(STATUS_ROLE)
         painter.fillRect(
             QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from studio import __version__
+from studio.core import audio as audiolib
 from studio.core.engines import (
     AuthError,
     Capability,
@@ -174,25 +175,16 @@ def _alignment(data: Any) -> CharTimings | None:
 
 
 def _sample_rate(fmt: str) -> int:
-    parts = fmt.split("_")
     try:
-        return int(parts[1])
-    except (IndexError, ValueError):
+        return audiolib.format_sample_rate(fmt)
+    except audiolib.AudioFormatError:
         return 44100
 
 
 def _duration(audio: bytes, fmt: str, timings: CharTimings | None) -> float:
-    codec = fmt.split("_")[0]
-    rate = _sample_rate(fmt)
-    if codec == "pcm":
-        return len(audio) / 2 / rate
-    if codec in ("ulaw", "alaw"):
-        return len(audio) / rate
     try:
-        from studio.core.audio import duration
-
-        return float(duration(audio, fmt))
-    except Exception:  # fall back to the timings when the audio cannot be measured
+        return float(audiolib.duration(audio, fmt))
+    except audiolib.AudioFormatError:  # fall back to the timings when it cannot be measured
         return timings.ends[-1] if timings and timings.ends else 0.0
 
 
