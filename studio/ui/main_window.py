@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -16,11 +15,7 @@ from PySide6.QtWidgets import (
     QListView,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QSplitter,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -29,17 +24,12 @@ from studio import __version__
 from studio.core.engines import EngineVoice
 from studio.core.errors import StudioError
 from studio.core.importing import FORMATS
-from studio.core.model import BlockId, BlockStatus, Project, project_info
+from studio.core.model import BlockId, Project, project_info
 from studio.core.store import SUFFIX, ProjectStore
 from studio.ui import commands
+from studio.ui.delegates import BlockDelegate, ChapterDelegate
 from studio.ui.errors import show_error
 from studio.ui.models import (
-    FAILED,
-    GENERATING,
-    LOCKED_ROLE,
-    PROGRESS_ROLE,
-    SPOKEN_ROLE,
-    STATUS_ROLE,
     BlockListModel,
     ChapterListModel,
 )
@@ -52,141 +42,6 @@ from studio.ui.waveform import WaveformView
 from studio.ui.workers import GenerationController
 
 MAX_RECENT = 8
-_STATUS_COLOURS = {
-    BlockStatus.UNCONVERTED: QColor(200, 200, 200),
-    BlockStatus.CONVERTED: QColor(40, 90, 160),
-    BlockStatus.STALE: QColor(220, 150, 30),
-    GENERATING: QColor(90, 180, 230),
-    FAILED: QColor(200, 40, 40),
-}
-
-
-def _draw_with_word(painter: QPainter, rect: QRect, text: str, span: tuple[int, int],
-                    palette: QPalette) -> None:
-    """Draw wrapped ``text`` with the characters ``span`` highlighted (the spoken word)."""
-    from PySide6.QtGui import QTextDocument
-
-    a, b = span
-    esc = html.escape
-    doc = QTextDocument()
-    doc.setDefaultFont(painter.font())
-    doc.setTextWidth(rect.width())
-    doc.setDocumentMargin(0)
-    colour = palette.text().color().name()
-    doc.setHtml(f'<span style="color:{colour}">{esc(text[:a])}'
-                f'<span style="background:#ffd54f;color:#000">{esc(text[a:b])}</span>'
-                f"{esc(text[b:])}</span>")
-    painter.translate(rect.topLeft())
-    doc.drawContents(painter)
-    painter.translate(-rect.topLeft())
-
-
-def _draw_padlock(painter: QPainter, x: int, y: int, colour: QColor) -> None:
-    """Draw a small padlock (no icon font needed) with its top-left corner at (x, y)."""
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    pen = painter.pen()
-    pen.setColor(colour)
-    pen.setWidthF(1.6)
-    painter.setPen(pen)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.drawArc(QRect(x + 3, y, 8, 9), 0, 180 * 16)  # shackle
-    painter.drawLine(x + 3, y + 4, x + 3, y + 6)
-    painter.drawLine(x + 11, y + 4, x + 11, y + 6)
-    painter.fillRect(QRect(x + 1, y + 6, 12, 9), colour)  # body
-
-
-def _paint_item_background(painter: QPainter, option: QStyleOptionViewItem
-                           ) -> tuple[QRect, QPalette, bool]:
-    """Fill a selected item's background; return its rect, palette and selection state."""
-    rect: QRect = option.rect  # type: ignore[attr-defined]
-    palette: QPalette = option.palette  # type: ignore[attr-defined]
-    selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-    if selected:
-        painter.fillRect(rect, palette.highlight())
-    return rect, palette, selected
-
-
-class ChapterDelegate(QStyledItemDelegate):
-    """Paint a chapter's title (elided) with its conversion progress right-aligned."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        painter.save()
-        rect, palette, selected = _paint_item_background(painter, option)
-        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
-        progress = index.data(PROGRESS_ROLE) or ""
-        progress_width = metrics.horizontalAdvance(progress) + 8
-        inner = rect.adjusted(6, 0, -6, 0)
-        painter.drawText(inner, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                         progress)
-        title = metrics.elidedText(index.data() or "", Qt.TextElideMode.ElideRight,
-                                   inner.width() - progress_width)
-        painter.drawText(inner, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         title)
-        painter.restore()
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        return QSize(100, option.fontMetrics.height() + 10)  # type: ignore[attr-defined]
-
-
-class BlockDelegate(QStyledItemDelegate):
-    """Paint a paragraph with a status bar at its left and its text wrapped."""
-
-    BAR = 5
-    PAD = 8
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        painter.save()
-        rect, palette, selected = _paint_item_background(painter, option)
-        status = index.data(STATUS_ROLE)
-        painter.fillRect(
-            QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),
-            _STATUS_COLOURS.get(status, QColor(200, 200, 200)),
-        )
-        right = self.PAD
-        if index.data(LOCKED_ROLE):
-            _draw_padlock(painter, rect.right() - 18, rect.top() + 5,
-                          palette.highlightedText().color() if selected
-                          else palette.text().color())
-            right += 20
-        text_rect = rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -right, -self.PAD // 2)
-        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
-        spoken = index.data(SPOKEN_ROLE)
-        if spoken is not None:  # the paragraph being spoken: its current word highlighted
-            _draw_with_word(painter, text_rect, index.data() or "", spoken, palette)
-        else:
-            painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), index.data() or "")
-        painter.restore()
-
-    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
-                     index: QModelIndex) -> QWidget:
-        editor = QPlainTextEdit(parent)
-        editor.setObjectName("paragraphEditor")
-        editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        return editor
-
-    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
-        assert isinstance(editor, QPlainTextEdit)
-        editor.setPlainText(index.data(Qt.ItemDataRole.EditRole) or "")
-
-    def setModelData(self, editor: QWidget, model: QAbstractItemModel,
-                     index: QModelIndex) -> None:
-        assert isinstance(editor, QPlainTextEdit)
-        model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
-
-    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
-                             index: QModelIndex) -> None:
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        editor.setGeometry(rect.adjusted(self.BAR + 4, 0, 0, max(0, 80 - rect.height())))
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        width = max(200, option.rect.width() or 600)  # type: ignore[attr-defined]
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
-        text_width = width - self.BAR - 2 * self.PAD - 2
-        bounds = metrics.boundingRect(
-            QRect(0, 0, text_width, 100_000), int(Qt.TextFlag.TextWordWrap), index.data() or ""
-        )
-        return QSize(width, bounds.height() + self.PAD)
 
 
 class MainWindow(QMainWindow):
@@ -204,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.chapters_model = ChapterListModel()
         self.blocks_model = BlockListModel()
+        self.undo_group = QUndoGroup(self)  # the open project's stack is the active one
         self._build()
         self._update_title()
         settings = QSettings()
@@ -212,6 +68,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1180, 760)
+        state = settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
 
     # -- construction ------------------------------------------------------------------------
 
@@ -298,9 +157,17 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.new_action = QAction("&New Project…", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_action.triggered.connect(self._on_new)
         self.import_action = QAction("&Import Manuscript…", self)
-        self.import_action.setShortcut(QKeySequence.StandardKey.New)
+        self.import_action.setShortcut(QKeySequence("Ctrl+I"))
         self.import_action.triggered.connect(self._on_import)
+        self.save_action = QAction("&Save", self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_action.setToolTip("Edits are saved as you make them; this writes the whole "
+                                    "project again (after a failed save)")
+        self.save_action.triggered.connect(self._on_save)
         self.open_action = QAction("&Open Project…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self._on_open)
@@ -311,18 +178,29 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        file_menu.addActions([self.import_action, self.open_action])
-        file_menu.insertMenu(self.save_as_action, self.recent_menu)
+        file_menu.addActions([self.new_action, self.import_action, self.open_action])
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
-        file_menu.addAction(self.save_as_action)
+        file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+        self.file_menu = file_menu
         self.edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.edit_menu.addActions([self.undo_action, self.redo_action])
+        self.edit_menu.addSeparator()
         self.lock_action = QAction("&Lock / Unlock Paragraph", self)
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
         self.lock_action.triggered.connect(self._on_toggle_lock)
+        self.edit_menu.addAction(self.lock_action)
+        self.view_menu = self.menuBar().addMenu("&View")
+        for dock in self.findChildren(QDockWidget):
+            self.view_menu.addAction(dock.toggleViewAction())
         generate_menu = self.menuBar().addMenu("&Generate")
+        self.generate_menu = generate_menu
         self.generate_chapter_action = QAction("Generate &Chapter", self)
         self.generate_chapter_action.setShortcut(QKeySequence("Ctrl+G"))
         self.generate_chapter_action.triggered.connect(lambda: self.generate(book=False))
@@ -339,6 +217,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.addActions([self.generate_chapter_action, self.stop_action, self.lock_action])
+        self.tools_menu = self.menuBar().addMenu("&Tools")
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Narrator Studio", self)
         about.triggered.connect(self._on_about)
@@ -367,14 +246,9 @@ class MainWindow(QMainWindow):
         self.blocks_model.generating = self.controller.generating
         self.blocks_model.failures = self.controller.failures
         self.blocks_model.on_edit = self._on_block_edited
-        self.edit_menu.clear()
-        undo = self.session.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.session.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        self.edit_menu.addActions([undo, redo])
-        self.edit_menu.addSeparator()
-        self.edit_menu.addAction(self.lock_action)
+        self.undo_group.addStack(self.session.undo_stack)
+        self.undo_group.setActiveStack(self.session.undo_stack)
+        self.session.unsaved_changed.connect(self.setWindowModified)
         self.voices_panel.set_session(self.session)
         self.history_panel.set_session(self.session)
         self.chapters_model.set_project(project)
@@ -405,10 +279,12 @@ class MainWindow(QMainWindow):
             self.session = None
 
     def _update_title(self) -> None:
-        if self.project is None:
+        if self.project is None or self.store is None:
             self.setWindowTitle("Narrator Studio")
         else:
-            self.setWindowTitle(f"{self.project.title}[*] — Narrator Studio")
+            self.setWindowTitle(
+                f"{self.project.title} ({self.store.path.name})[*] — Narrator Studio")
+            self.setWindowFilePath(str(self.store.path))
 
     def _update_status(self) -> None:
         if self.project is None:
@@ -443,6 +319,35 @@ class MainWindow(QMainWindow):
             self.open_project(path)
         except StudioError as exc:
             show_error(self, exc)
+
+    def _on_new(self) -> None:
+        target, _ = QFileDialog.getSaveFileName(
+            self, "New Project", str(Path.home() / f"Untitled{SUFFIX}"),
+            f"Narrator Studio projects (*{SUFFIX})")
+        if target:
+            self.new_project(Path(target))
+
+    def new_project(self, target: Path, title: str | None = None) -> None:
+        """Create an empty project (one chapter, one paragraph to type into) and open it."""
+        from studio.core import model as m
+        from studio.core.importing.base import default_voice
+
+        target = target if target.suffix == SUFFIX else target.with_suffix(SUFFIX)
+        project = m.Project(title=title or target.stem)
+        voice = default_voice()
+        m.add_voice(project, voice)
+        project.default_voice_id = voice.id
+        m.add_chapter(project, "Chapter 1", ["Type or paste your text here."])
+        try:
+            ProjectStore.create(target, project, overwrite=target.exists()).close()
+        except StudioError as exc:
+            show_error(self, exc)
+            return
+        self._open_or_report(target)
+
+    def _on_save(self) -> None:
+        if self.session is not None and self.session.save_now():
+            self.statusBar().showMessage(f"Saved {self.session.store.path.name}.", 4000)
 
     def _on_import(self) -> None:
         patterns = " ".join(f"*{ext}" for ext in FORMATS)
@@ -549,6 +454,7 @@ class MainWindow(QMainWindow):
                 self.controller.abort()
                 self.controller.wait(5)
         QSettings().setValue("window/geometry", self.saveGeometry())
+        QSettings().setValue("window/state", self.saveState())
         self._close_store()
         super().closeEvent(event)  # type: ignore[arg-type]
 

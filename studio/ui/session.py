@@ -23,10 +23,13 @@ class ProjectSession(QObject):
         changed(object, object): a :class:`~studio.core.model.Changes` and the initiator
             (the object that asked for the edit, or None), after the change was saved.
         failed(object): an exception raised while saving; the edit stays in memory.
+        unsaved_changed(bool): whether the file lags behind the project in memory (a save
+            failed; the next edit or :meth:`save_now` writes everything again).
     """
 
     changed = Signal(object, object)
     failed = Signal(object)
+    unsaved_changed = Signal(bool)
 
     def __init__(self, store: ProjectStore, project: Project, parent: QObject | None = None):
         super().__init__(parent)
@@ -34,6 +37,7 @@ class ProjectSession(QObject):
         self.project = project
         self.undo_stack = QUndoStack(self)
         self._initiator: object | None = None
+        self.unsaved = False  # a save failed: the file is behind the project in memory
 
     # -- edits ------------------------------------------------------------------------------
 
@@ -52,11 +56,28 @@ class ProjectSession(QObject):
         """Save ``changes`` and announce them (commands call this from redo and undo)."""
         if changes.empty:
             return
+        # After a failed save only a whole save brings the file level with memory again.
+        self._save(None if self.unsaved else changes)
+        self.changed.emit(changes, self._initiator)
+
+    def save_now(self) -> bool:
+        """Write the whole project again (after a failed save); return whether it worked."""
+        return self._save(None)
+
+    def _save(self, changes: m.Changes | None) -> bool:
         try:
             self.store.save(self.project, changes)
         except Exception as exc:  # reported, never swallowed; the edit stays in memory
+            self._set_unsaved(True)
             self.failed.emit(exc)
-        self.changed.emit(changes, self._initiator)
+            return False
+        self._set_unsaved(False)
+        return True
+
+    def _set_unsaved(self, value: bool) -> None:
+        if value != self.unsaved:
+            self.unsaved = value
+            self.unsaved_changed.emit(value)
 
     # -- takes (not undoable: takes are append-only) -------------------------------------------
 
