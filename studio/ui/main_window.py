@@ -151,6 +151,15 @@ class MainWindow(QMainWindow):
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.play_action.triggered.connect(self.player_bar.toggle)
         self.addAction(self.play_action)
+        self.play_to_end_action = QAction("Play from Paragraph to &End", self)
+        self.play_to_end_action.setShortcut(QKeySequence("Shift+Space"))
+        self.play_to_end_action.triggered.connect(lambda: self._play_selected(until_end=True))
+        self.play_selection_action = QAction("Play &Selected Paragraphs", self)
+        self.play_selection_action.setShortcut(QKeySequence("Ctrl+Shift+Space"))
+        self.play_selection_action.triggered.connect(lambda: self._play_selected(until_end=False))
+        self.stop_playback_action = QAction("S&top Playback", self)
+        self.stop_playback_action.triggered.connect(self.player_bar.player.stop)
+        self.history_panel.play_requested.connect(self.player_bar.play_take)
         self.engine_label = QLabel("Engine: offline (espeak-ng)")
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
@@ -199,6 +208,13 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.play_menu = self.menuBar().addMenu("&Play")
+        self.play_menu.addActions([self.play_action, self.play_to_end_action,
+                                   self.play_selection_action, self.stop_playback_action])
+        if not self.player_bar.available:
+            for action in self.play_menu.actions():
+                action.setEnabled(False)
+                action.setToolTip(self.player_bar.reason)
         generate_menu = self.menuBar().addMenu("&Generate")
         self.generate_menu = generate_menu
         self.generate_chapter_action = QAction("Generate &Chapter", self)
@@ -509,6 +525,14 @@ class MainWindow(QMainWindow):
                 b.id for b in chapter.blocks}) and self.player_bar.player.state != "playing":
             self.player_bar.refresh()  # new takes: new waveform and timeline
         self._update_status()
+
+    def _play_selected(self, until_end: bool) -> None:
+        blocks = self.selected_blocks()
+        if not blocks:
+            current = self.blocks_model.block_at(self.block_view.currentIndex().row())
+            blocks = [current.id] if current is not None else []
+        if blocks and not self.player_bar.play_paragraphs(list(blocks), until_end=until_end):
+            self.statusBar().showMessage("The selected paragraphs have no narration yet.", 5000)
 
     def _on_word_spoken(self, block_id: str, word: int) -> None:
         """Highlight the paragraph and word being spoken and keep them in view."""

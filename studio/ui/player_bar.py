@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core import audio as audiolib
-from studio.core.model import Chapter, TakeId
+from studio.core.model import BlockId, Chapter, Take, TakeId
 from studio.core.playback import Segment, build_timeline, locate, render_chapter_audio
 from studio.core.waveform import chapter_envelope
 from studio.ui.player import OutputSink, Player, playback_available
@@ -144,6 +144,30 @@ class PlayerBar(QWidget):
         if self._dirty:
             self._load()
         self.player.play(t0, t1)
+
+    def play_paragraphs(self, block_ids: list[str], until_end: bool = False) -> bool:
+        """Play the given paragraphs (or from the first of them to the end of the chapter).
+
+        Return False when none of them has narration to play.
+        """
+        segments = [s for s in self.timeline if s.block_id in set(block_ids)]
+        if not self.available or not segments:
+            return False
+        if self._dirty:
+            self._load()
+        self.player.play(segments[0].start, None if until_end else segments[-1].end)
+        return True
+
+    def play_take(self, take: Take) -> None:
+        """Play one take on its own (a take from the history, current or not)."""
+        if not self.available or self.session is None:
+            return
+        samples, rate = audiolib.decode(self.session.store.load_take_audio(take.id), take.format)
+        segment = Segment(BlockId(take.block_id), 0.0, len(samples) / rate, take.id,
+                          tuple(take.word_timings))
+        self.player.load(samples, rate, [segment])
+        self._dirty = True  # the chapter is loaded again when it is played next
+        self.player.play(0.0)
 
     def _on_selection(self, t0: float, t1: float) -> None:
         self.play_selection(t0, t1)

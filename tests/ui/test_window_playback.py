@@ -73,3 +73,51 @@ def test_without_a_device_playback_is_off_with_a_reason(qtbot, tmp_path: Path) -
     assert reason in bar.note.text()
     window.play_action.trigger()  # Space does nothing, and nothing breaks
     assert bar.player.state == "stopped"
+
+
+def _generated_window(qtbot, tmp_path: Path, sink: NullSink) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(player_sink=sink)
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    assert window.controller is not None
+    with qtbot.waitSignal(window.controller.finished, timeout=60_000):
+        window.generate_chapter_action.trigger()
+    return window
+
+
+def _played_seconds(qtbot, window: MainWindow, sink: NullSink, trigger) -> float:  # type: ignore[no-untyped-def]
+    before = sink.frames_written
+    trigger()
+    player = window.player_bar.player
+    qtbot.waitUntil(lambda: player.state == "stopped" and sink.frames_written > before,
+                    timeout=30_000)
+    return (sink.frames_written - before) / 22050
+
+
+def test_play_selected_paragraphs_and_play_to_end(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sink = NullSink()
+    window = _generated_window(qtbot, tmp_path, sink)
+    timeline = window.player_bar.timeline
+    window.block_view.setCurrentIndex(window.blocks_model.index(1))  # the middle paragraph
+    played = _played_seconds(qtbot, window, sink, window.play_selection_action.trigger)
+    assert played == pytest.approx(timeline[1].end - timeline[1].start, abs=0.05)
+    played = _played_seconds(qtbot, window, sink, window.play_to_end_action.trigger)
+    assert played == pytest.approx(timeline[-1].end - timeline[1].start, abs=0.05)
+
+
+def test_history_plays_an_older_take_on_its_own(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from studio.core import audio
+
+    sink = NullSink()
+    window = _generated_window(qtbot, tmp_path, sink)
+    window.block_view.setCurrentIndex(window.blocks_model.index(0))
+    history = window.history_panel
+    assert history.list.count() == 1 and history.play_button.isEnabled()
+    take = history.selected_take()
+    assert take is not None and window.session is not None
+    samples, rate = audio.decode(window.session.store.load_take_audio(take.id), take.format)
+    played = _played_seconds(qtbot, window, sink, history.play_button.click)
+    assert played == pytest.approx(len(samples) / rate, abs=0.02)
+    # The chapter plays whole again afterwards (the one-off take was not left loaded).
+    played = _played_seconds(qtbot, window, sink, window.play_action.trigger)
+    assert played == pytest.approx(window.player_bar.timeline[-1].end, abs=0.05)

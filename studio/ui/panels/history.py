@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -38,7 +38,13 @@ def describe(take: Take, project: m.Project) -> str:
 
 
 class HistoryPanel(QWidget):
-    """List the takes of one paragraph, newest first; the current one is marked."""
+    """List the takes of one paragraph, newest first; the current one is marked.
+
+    Signals:
+        play_requested(object): the user asked to hear a take (a :class:`Take`).
+    """
+
+    play_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +56,10 @@ class HistoryPanel(QWidget):
         self.list.setObjectName("takes")
         self.list.setWordWrap(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Hear this take on its own")
+        self.play_button.clicked.connect(self.play)
+        self.list.itemDoubleClicked.connect(lambda _item: self.play())
         self.restore_button = QPushButton("Restore")
         self.restore_button.clicked.connect(self.restore)
         self.export_button = QPushButton("Export…")
@@ -57,7 +67,8 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self._on_delete)
         buttons = QHBoxLayout()
-        for b in (self.restore_button, self.export_button, self.delete_button):
+        for b in (self.play_button, self.restore_button, self.export_button,
+                  self.delete_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -105,7 +116,8 @@ class HistoryPanel(QWidget):
                 self.list.addItem(item)
             if self.list.count():
                 self.list.setCurrentRow(0)
-        for button in (self.restore_button, self.export_button, self.delete_button):
+        for button in (self.play_button, self.restore_button, self.export_button,
+                       self.delete_button):
             button.setEnabled(self.list.count() > 0)
 
     def selected_take(self) -> Take | None:
@@ -116,6 +128,12 @@ class HistoryPanel(QWidget):
             return None
         take_id = item.data(Qt.ItemDataRole.UserRole)
         return next((t for t in block.takes if t.id == take_id), None)
+
+    def play(self) -> None:
+        """Ask for the selected take to be played."""
+        take = self.selected_take()
+        if take is not None:
+            self.play_requested.emit(take)
 
     def restore(self) -> None:
         """Make the selected take current (undoable)."""
