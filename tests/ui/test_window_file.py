@@ -1,0 +1,82 @@
+"""File menu: a new project, the unsaved marker after a failed save, Save, dock layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtWidgets import QDockWidget, QMessageBox
+
+from studio.core.sample import create_sample_project
+from studio.core.store import ProjectStore
+from studio.ui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _test_paths(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    QStandardPaths.setTestModeEnabled(True)
+    QSettings().clear()
+    shown: list[str] = []
+
+    def record(box: QMessageBox) -> int:
+        shown.append(box.text())
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", record)  # error dialogs are recorded, not modal
+    return shown
+
+
+def test_new_project_opens_ready_to_type(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.new_project(tmp_path / "My Book")
+    path = tmp_path / "My Book.studio"
+    assert window.store is not None and window.store.path == path
+    assert window.windowTitle().startswith("My Book (My Book.studio)")
+    assert window.chapters_model.rowCount() == 1 and window.blocks_model.rowCount() == 1
+    window.close()
+    project = ProjectStore.open(path, read_only=True).load()
+    assert [c.title for c in project.chapters] == ["Chapter 1"]
+    assert project.voice_for(project.chapters[0].blocks[0]) is not None  # can narrate at once
+
+
+def test_failed_save_marks_the_title_and_save_catches_up(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                         _test_paths: list[str]) -> None:
+    from studio.core.model import BlockId
+    from studio.ui import commands
+
+    path = create_sample_project(tmp_path / "s.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    session = window.session
+    assert session is not None and not window.isWindowModified()
+    conn = session.store._conn
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full
+    block = session.project.chapters[0].blocks[0]
+    session.push(commands.SetBlockTextCommand(session, BlockId(block.id), "A" * 20_000 + "."))
+    assert window.isWindowModified() and _test_paths and str(path) in _test_paths[-1]
+    assert ProjectStore.open(path, read_only=True).load().chapters[0].blocks[0].text != block.text
+    conn.execute("PRAGMA max_page_count = 1000000")  # space again
+    window.save_action.trigger()
+    assert not window.isWindowModified()
+    again = ProjectStore.open(path, read_only=True).load()
+    assert again.chapters[0].blocks[0].text == "A" * 20_000 + "."
+
+
+def test_dock_layout_is_remembered(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    history = window.findChild(QDockWidget, "historyDock")
+    assert history is not None and history.isVisible()
+    history.close()
+    window.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    dock = second.findChild(QDockWidget, "historyDock")
+    assert dock is not None and not dock.isVisible()
+    assert next(a for a in second.view_menu.actions() if a.text() == "History").isChecked() is False
