@@ -9,6 +9,9 @@ limit drops to what the server reports (``maximum-concurrent-requests``) and by 
 Results travel to the thread that called :meth:`Scheduler.run` as events, so only that thread
 touches the project and its store: each finished paragraph is saved at once, which is what
 makes a render resumable after a cancel, a crash or a kill.
+
+Single paragraphs can be cancelled while the render runs (:meth:`Scheduler.skip`) as long as
+none of their requests was sent; the chain then goes on with the paragraph after it.
 """
 
 from __future__ import annotations
@@ -85,9 +88,28 @@ class JobRetrying:
     job_id: str
     reason: str
     delay: float
+    block_id: BlockId | None = None
 
 
-Event = TakeReady | JobFailed | JobRetrying
+@dataclass(frozen=True, slots=True)
+class JobStarted:
+    """A request is being sent (part ``part`` of ``parts`` of a paragraph; again on retries)."""
+
+    block_id: BlockId
+    job_id: str
+    part: int
+    parts: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobSkipped:
+    """A paragraph was cancelled on its own before any of its requests was sent."""
+
+    block_id: BlockId
+    progress: Progress
+
+
+Event = TakeReady | JobFailed | JobRetrying | JobStarted | JobSkipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +128,17 @@ class RunSummary:
     takes: int = 0
     failed: dict[BlockId, EngineError] = field(default_factory=dict)
     cancelled: bool = False
+    skipped: list[BlockId] = field(default_factory=list)  # cancelled one by one, never sent
     fatal: EngineError | None = None
     characters: int = 0
     cost: int = 0
     elapsed: float = 0.0
     max_in_flight: int = 0
     limit: int = 0  # the in-flight limit at the end (lowered by the server's answers)
+
+
+class _Skipped(Exception):
+    """The paragraph of the job about to be sent was cancelled on its own."""
 
 
 class _Gate:
@@ -183,6 +210,24 @@ class Scheduler:
         self._cost = 0
         self._fatal: EngineError | None = None
         self._started = 0.0
+        self._skipped: set[BlockId] = set()  # asked to skip (guarded by _lock)
+        self._sent: set[BlockId] = set()  # paragraphs with a request sent (guarded by _lock)
+        self._parts = {j.block_id: (j.parts, 0) for j in plan.jobs}
+        for j in plan.jobs:
+            parts, chars = self._parts[j.block_id]
+            self._parts[j.block_id] = (parts, chars + j.characters)
+
+    def skip(self, block_id: BlockId) -> bool:
+        """Cancel one paragraph if none of its requests was sent yet; return whether it was.
+
+        Thread-safe: a paragraph is either skipped before its first request leaves, or its
+        request is already on its way (paid for) and it goes on.
+        """
+        with self._lock:
+            if block_id not in self._parts or block_id in self._sent:
+                return False
+            self._skipped.add(block_id)
+            return True
 
     # -- worker side ---------------------------------------------------------------------------
 
@@ -203,6 +248,14 @@ class Scheduler:
                 return None
             return heapq.heappop(self._chains)[2]
 
+    def _check_skipped(self, job: Job, claim: bool = False) -> None:
+        """Raise _Skipped for a paragraph cancelled on its own; with ``claim``, mark it sent."""
+        with self._lock:
+            if job.block_id in self._skipped and job.block_id not in self._sent:
+                raise _Skipped(job.block_id)
+            if claim:
+                self._sent.add(job.block_id)
+
     def _call(self, job: Job) -> tuple[Job, SpeechResult]:
         """Send one job (with retries the engine itself did not absorb)."""
         attempt = 0
@@ -211,7 +264,14 @@ class Scheduler:
             with self._lock:
                 request = resolve_request(job, self._finished)
             sent = dataclasses.replace(job, request=request)
+            self._check_skipped(job)  # before waiting for a free slot
             self._gate.enter(self.cancel)
+            try:
+                self._check_skipped(job, claim=True)  # a skip may have come while waiting
+            except _Skipped:
+                self._gate.leave()
+                raise
+            self._events.put(JobStarted(job.block_id, job.id, job.part, job.parts))
             try:
                 result = self.engine.synthesize(request, self.cancel)
             except RateLimited as exc:
@@ -234,7 +294,7 @@ class Scheduler:
             delay = getattr(error, "retry_after", None)
             if delay is None:
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
-            self._events.put(JobRetrying(job.id, str(error), delay))
+            self._events.put(JobRetrying(job.id, str(error), delay, job.block_id))
             end = time.monotonic() + delay
             while time.monotonic() < end:
                 self.cancel.raise_if_cancelled("render")
@@ -248,6 +308,15 @@ class Scheduler:
                 continue
             try:
                 sent, result = self._call(job)
+            except _Skipped:
+                skip_block = job.block_id
+                n_parts, chars = self._parts[job.block_id]
+                with self._lock:
+                    self._jobs_total -= n_parts
+                    self._chars_total -= chars
+                    progress = self._progress()
+                self._events.put(JobSkipped(job.block_id, progress))
+                continue
             except Cancelled:
                 raise
             except EngineError as exc:
@@ -325,6 +394,8 @@ class Scheduler:
                 summary.takes += 1
             elif isinstance(event, JobFailed):
                 summary.failed[event.block_id] = event.error
+            elif isinstance(event, JobSkipped):
+                summary.skipped.append(event.block_id)
             if self.on_event is not None:
                 self.on_event(event)
         for t in threads:
