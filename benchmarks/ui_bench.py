@@ -1,10 +1,16 @@
 """Chapter waveform and paragraph list opening times (offscreen Qt).
 
-For a 1-minute and a 10-hour chapter (synthetic peak summaries, no audio), times
-``chapter_envelope`` (coarse + fine) + ``WaveformView.set_chapter`` + the first paint
-(``widget.grab()``), median of 5, and prints the 10-hour / 1-minute ratio (aim < 2).
+For a 1-minute and a 10-hour chapter stored in project files (synthetic peak summaries,
+no audio), times opening the chapter's waveform as the window does
+(``PlayerBar.set_chapter``: timeline, coarse summaries, lazily built fine envelope) plus
+the first paint (``widget.grab()``), median of 5, and prints the 10-hour / 1-minute ratio
+(aim < 2).
 Then times opening a 5,000-paragraph chapter in ``BlockListModel`` + ``QListView`` with
-the app's ``BlockDelegate`` until the first paint.
+the app's ``BlockDelegate`` until the first paint, and scrolling it a page at a time.
+Last, keystroke-to-repaint latency while editing a paragraph in the middle of that chapter
+(the window's in-place editor against a bare ``QPlainTextEdit`` holding the same text,
+measured in the same run), and the latency of committing an edit (undoable command, save
+to the project file, repaint of the row).
 
     .venv/bin/python benchmarks/ui_bench.py [--save DIR]
 """
@@ -48,48 +54,85 @@ def segments(seconds: float, paragraphs: int, spb: int) -> list[tuple[float, Pea
     return out
 
 
+def chapter_file(folder: Path, label: str, seconds: float, paragraphs: int) -> Path:
+    """A project whose one chapter holds ``paragraphs`` takes filling ``seconds``.
+
+    The takes carry real-sized peak summaries (what opening a chapter reads) and a
+    placeholder audio blob: the waveform never decodes audio, so none is needed.
+    """
+    from studio.core.model import Take, TakeId, inputs_hash
+    from studio.core.store import ProjectStore
+
+    coarse = segments(seconds, paragraphs, 65536)
+    fine = segments(seconds, paragraphs, 256)
+    project = Project(title=label)
+    chapter = Chapter(ChapterId("c0"), label, [])
+    project.chapters.append(chapter)
+    for i in range(paragraphs):
+        block = Block(BlockId(f"b{i}"), f"Paragraph {i + 1}.")
+        chapter.blocks.append(block)
+        duration = len(fine[i][1].data) // 2 * 256 / RATE
+        take = Take(TakeId(f"t{i}"), block.id, inputs_hash(project, block), "wav_44100",
+                    duration, audio=b"RIFF", peaks_fine=fine[i][1], peaks_coarse=coarse[i][1])
+        block.takes.append(take)
+        block.current_take_id = take.id
+    project.settings["paragraph_pause_s"] = PAUSE
+    path = folder / f"{label.replace(' ', '_')}.studio"
+    ProjectStore.create(path, project).close()
+    return path
+
+
 def bench_waveform(app: QApplication, label: str, seconds: float, paragraphs: int,
-                   save: Path | None) -> tuple[float, float]:
-    coarse_segs = segments(seconds, paragraphs, 65536)
-    fine_segs = segments(seconds, paragraphs, 256)
+                   folder: Path, save: Path | None) -> float:
+    """Open the chapter's waveform from the project file as the window does; return seconds.
+
+    Times ``PlayerBar.set_chapter`` (timeline, coarse summaries in one query, the fine
+    envelope only where the detail view looks) plus the first paint (``grab()``).
+    """
+    from studio.core.store import ProjectStore
+    from studio.ui.player import NullSink
+    from studio.ui.player_bar import PlayerBar
+    from studio.ui.session import ProjectSession
+
+    path = chapter_file(folder, label, seconds, paragraphs)
+    store = ProjectStore.open(path)
+    session = ProjectSession(store, store.load())
+    chapter = session.project.chapters[0]
     view = WaveformView()
+    bar = PlayerBar(view, sink=NullSink())
     view.resize(1200, 400)
     view.show()
     app.processEvents()
-
-    parts: dict[str, list[float]] = {"envelope": [], "set_chapter": [], "paint": []}
-
-    def run() -> None:
-        t0 = time.perf_counter()
-        coarse = chapter_envelope(coarse_segs, "coarse")
-        fine = chapter_envelope(fine_segs, "fine")
-        t1 = time.perf_counter()
-        view.set_chapter(coarse, fine)
-        t2 = time.perf_counter()
+    times: list[float] = []
+    for i in range(RUNS):
+        start = time.perf_counter()
+        bar.set_chapter(session, chapter)
         image = view.grab()
-        t3 = time.perf_counter()
-        parts["envelope"].append(t1 - t0)
-        parts["set_chapter"].append(t2 - t1)
-        parts["paint"].append(t3 - t2)
-        if save is not None:
+        times.append(time.perf_counter() - start)
+        if save is not None and i == 0:
             image.save(str(save / f"waveform_{label.replace(' ', '_')}.png"))
-
-    for _ in range(RUNS):
-        run()
-        view.clear()
+        bar.set_chapter(None, None)
         app.processEvents()
-    total = statistics.median(
-        e + s + p for e, s, p in zip(*parts.values(), strict=True)
-    )
-    fine_len = len(chapter_envelope(fine_segs, "fine"))
-    print(f"waveform {label:>8}: {paragraphs:5d} takes, {fine_len:9,d} fine bins | "
-          f"envelope {statistics.median(parts['envelope']) * 1000:7.1f} ms, "
-          f"set_chapter {statistics.median(parts['set_chapter']) * 1000:6.1f} ms, "
-          f"first paint {statistics.median(parts['paint']) * 1000:6.1f} ms | "
-          f"total (median of {RUNS}) {total * 1000:7.1f} ms")
+    total = statistics.median(times)
+    print(f"waveform {label:>8}: {paragraphs:5d} takes, {seconds / 3600:5.2f} h | open from the "
+          f"project file + first paint (median of {RUNS}) {total * 1000:7.1f} ms")
     view.close()
-    view.deleteLater()
-    return total, total - statistics.median(parts["envelope"])
+    store.close()
+    return total
+
+
+def bench_envelope(label: str, seconds: float, paragraphs: int) -> float:
+    """The eager alternative, for reference: every fine bin laid out before the first paint."""
+    fine_segs = segments(seconds, paragraphs, 256)
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        env = chapter_envelope(fine_segs, "fine")
+        times.append(time.perf_counter() - start)
+    total = statistics.median(times)
+    print(f"  (eager fine envelope of {label}: {len(env):,d} bins in {total * 1000:.1f} ms — "
+          f"not done when opening a chapter)")
+    return total
 
 
 def bench_blocks(app: QApplication, paragraphs: int) -> None:
@@ -118,10 +161,93 @@ def bench_blocks(app: QApplication, paragraphs: int) -> None:
     total = statistics.median(times)
     print(f"paragraph list: {paragraphs:,d} paragraphs, set_chapter + first paint "
           f"(median of {RUNS}) {total * 1000:7.1f} ms")
+    model.set_chapter(project, chapter)
+    view.grab()
+    bar = view.verticalScrollBar()
+    steps = []
+    for _ in range(40):  # page down through the chapter, painting each page
+        start = time.perf_counter()
+        bar.setValue(bar.value() + bar.pageStep())
+        view.viewport().repaint()
+        steps.append(time.perf_counter() - start)
+    print(f"paragraph list: scroll one page + repaint: median {statistics.median(steps) * 1000:.1f}"
+          f" ms, worst {max(steps) * 1000:.1f} ms (40 pages)")
+    window.close()
+
+
+def _type_latency(app: QApplication, editor: object, keys: int = 60) -> list[float]:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    assert isinstance(editor, QPlainTextEdit)
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    out = []
+    for i in range(keys):
+        start = time.perf_counter()
+        QTest.keyClick(editor, Qt.Key.Key_A if i % 2 == 0 else Qt.Key.Key_Space)
+        editor.viewport().repaint()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def bench_typing(app: QApplication, paragraphs: int, folder: Path) -> None:
+    import tempfile
+
+    from PySide6.QtWidgets import QAbstractItemDelegate, QAbstractItemView, QPlainTextEdit
+
+    from studio.core.store import ProjectStore
+    from studio.ui.main_window import MainWindow
+
+    sentence = "The river ran on in the dark, past the mills and the sleeping town. "
+    chapter = Chapter(ChapterId("c0"), "Long chapter", [
+        Block(BlockId(f"b{i}"), f"Paragraph {i + 1}. " + sentence * (2 + i % 7))
+        for i in range(paragraphs)
+    ])
+    project = Project(title="Bench", chapters=[chapter])
+    path = Path(tempfile.mkdtemp(dir=folder)) / "bench.studio"
+    ProjectStore.create(path, project).close()
+    window = MainWindow()
+    window.open_project(path)
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+    view, model = window.block_view, window.blocks_model
+    row = paragraphs // 2
+    index = model.index(row)
+    view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+    view.setCurrentIndex(index)
+    view.edit(index)
+    app.processEvents()
+    editor = view.findChild(QPlainTextEdit, "paragraphEditor")
+    assert editor is not None, "the in-place editor did not open"
+    in_window = _type_latency(app, editor)
+    view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.RevertModelCache)
+    bare = QPlainTextEdit()
+    bare.setPlainText(chapter.blocks[row].text)
+    bare.resize(900, 120)
+    bare.show()
+    app.processEvents()
+    baseline = _type_latency(app, bare)
+    bare.close()
+    a, b = statistics.median(in_window), statistics.median(baseline)
+    print(f"keystroke -> repaint, paragraph {row + 1:,d} of {paragraphs:,d}: median "
+          f"{a * 1000:.2f} ms, worst {max(in_window) * 1000:.2f} ms; bare QPlainTextEdit "
+          f"{b * 1000:.2f} ms; ratio {a / b:.2f}")
+    commits = []
+    for i in range(20):  # commit an edit: command + save + repaint of the row
+        start = time.perf_counter()
+        model.setData(index, f"Edited {i}. " + chapter.blocks[row].text)
+        view.viewport().repaint()
+        commits.append(time.perf_counter() - start)
+    print(f"commit an edit (undoable command, save, repaint): median "
+          f"{statistics.median(commits) * 1000:.1f} ms, worst {max(commits) * 1000:.1f} ms")
     window.close()
 
 
 def main() -> None:
+    import tempfile
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--save", type=Path, help="save the first paints as PNGs here")
     args = parser.parse_args()
@@ -129,11 +255,13 @@ def main() -> None:
         args.save.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
-    short = bench_waveform(app, "1 min", 60.0, 10, args.save)
-    long = bench_waveform(app, "10 h", 36_000.0, 5000, args.save)
-    print(f"waveform ratio 10 h / 1 min: {long[0] / short[0]:.2f} with the envelope build, "
-          f"{long[1] / short[1]:.2f} for set_chapter + first paint only (aim < 2)")
-    bench_blocks(app, 5000)
+    with tempfile.TemporaryDirectory() as folder:
+        short = bench_waveform(app, "1 min", 60.0, 10, Path(folder), args.save)
+        long = bench_waveform(app, "10 h", 36_000.0, 5000, Path(folder), args.save)
+        print(f"waveform ratio 10 h / 1 min: {long / short:.2f} (aim < 2)")
+        bench_envelope("10 h", 36_000.0, 5000)
+        bench_blocks(app, 5000)
+        bench_typing(app, 5000, Path(folder))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ Identification and versions: ``PRAGMA application_id`` marks the file as ours an
 copying the original beside it); newer, foreign or damaged files are refused with a
 :class:`ProjectFormatError` and never written to.
 
-Schema, version 1 (see :data:`SCHEMA`):
+Schema, version 2 (see :data:`SCHEMA`):
 
 ``meta``         key/value facts about the file (``created_by``, ``created``).
 ``project``      a single row (``id = 1``): title, author, language, model, default voice,
@@ -21,9 +21,12 @@ Schema, version 1 (see :data:`SCHEMA`):
                  ``voice_id``, ``spans`` (JSON ``[[start, end, voice_id], ...]``), ``locked``,
                  ``current_take_id``.
 ``takes``        append-only take history: every fact of a take but its media; timings as JSON.
-``take_media``   one row per take: the audio bytes exactly as the engine returned them, their
-                 SHA-256 (SQLite does not checksum pages, so damage to audio is caught on read),
-                 and min/max peak summaries at two resolutions (int8 pairs).
+``take_media``   one row per take: the audio bytes exactly as the engine returned them and
+                 their SHA-256 (SQLite does not checksum pages, so damage to audio is caught
+                 on read).
+``take_coarse``  one row per take: its coarse min/max peak summary (int8 pairs, ~3 s a bin)
+``take_fine``    and its fine one (~12 ms a bin); apart from the audio and from each other
+                 so opening a long chapter's waveform reads a few pages (version 2).
 ``dictionaries`` pronunciation dictionary references, ordered.
 ``exports``      finished exports.
 """
@@ -66,8 +69,9 @@ from studio.core.model import (
     WordTiming,
 )
 
+LEVELS = ("fine", "coarse")  # peak summary resolutions
 APPLICATION_ID = 0x4E535444  # "NSTD": marks a Narrator Studio project file
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SUFFIX = ".studio"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -188,12 +192,21 @@ CREATE TABLE take_media (
     take_id          TEXT PRIMARY KEY REFERENCES takes(id) ON DELETE CASCADE
                           DEFERRABLE INITIALLY DEFERRED,
     audio            BLOB NOT NULL,
-    audio_sha256     TEXT NOT NULL,
-    peaks_rate       INTEGER,
-    peaks_fine_spb   INTEGER,
-    peaks_fine       BLOB,
-    peaks_coarse_spb INTEGER,
-    peaks_coarse     BLOB
+    audio_sha256     TEXT NOT NULL
+);
+CREATE TABLE take_coarse (
+    take_id          TEXT PRIMARY KEY REFERENCES takes(id) ON DELETE CASCADE
+                          DEFERRABLE INITIALLY DEFERRED,
+    rate             INTEGER NOT NULL,
+    spb              INTEGER NOT NULL,
+    data             BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE take_fine (
+    take_id          TEXT PRIMARY KEY REFERENCES takes(id) ON DELETE CASCADE
+                          DEFERRABLE INITIALLY DEFERRED,
+    rate             INTEGER NOT NULL,
+    spb              INTEGER NOT NULL,
+    data             BLOB NOT NULL
 );
 CREATE TABLE dictionaries (
     id                   TEXT PRIMARY KEY,
@@ -213,8 +226,32 @@ CREATE TABLE exports (
 );
 """
 
+def _peaks_to_own_tables(conn: sqlite3.Connection) -> None:
+    """Version 1 -> 2: peak summaries move out of ``take_media`` into two tables of their own.
+
+    SQLite reads a row's columns in order through its overflow pages, so reading the peaks
+    stored after a take's audio read the whole audio: opening a long chapter's waveform
+    read every byte of its narration. Apart, and the coarse ones apart from the fine, opening
+    a 5,000-paragraph chapter reads a few small pages.
+    """
+    for level in ("coarse", "fine"):
+        rowid = " WITHOUT ROWID" if level == "coarse" else ""
+        conn.execute(
+            f"CREATE TABLE take_{level} (take_id TEXT PRIMARY KEY REFERENCES takes(id) ON DELETE "
+            "CASCADE DEFERRABLE INITIALLY DEFERRED, rate INTEGER NOT NULL, spb INTEGER NOT NULL, "
+            f"data BLOB NOT NULL){rowid}"
+        )
+        conn.execute(
+            f"INSERT INTO take_{level}(take_id, rate, spb, data) SELECT take_id, peaks_rate, "
+            f"peaks_{level}_spb, peaks_{level} FROM take_media WHERE peaks_{level} IS NOT NULL"
+        )
+    for column in ("peaks_rate", "peaks_fine_spb", "peaks_fine", "peaks_coarse_spb",
+                   "peaks_coarse"):
+        conn.execute(f"ALTER TABLE take_media DROP COLUMN {column}")
+
+
 #: ``MIGRATIONS[n]`` upgrades a version-``n`` file to version ``n + 1``.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _peaks_to_own_tables}
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -531,19 +568,26 @@ class ProjectStore:
 
     def load_peaks(self, take_id: TakeId) -> tuple[PeakSummary | None, PeakSummary | None]:
         """Return a take's (fine, coarse) peak summaries."""
+        found = [self.load_peaks_many([take_id], level).get(take_id) for level in LEVELS]
+        return found[0], found[1]
+
+    def load_peaks_many(self, take_ids: list[TakeId], level: str
+                        ) -> dict[TakeId, PeakSummary]:
+        """Return the ``level`` ("fine" or "coarse") peak summaries of many takes at once.
+
+        Takes without a summary at that level are left out.
+        """
+        if level not in LEVELS:
+            raise ValueError(f"unknown peak level {level!r}")
         try:
-            row = self._conn.execute(
-                "SELECT peaks_rate, peaks_fine_spb, peaks_fine, peaks_coarse_spb, peaks_coarse "
-                "FROM take_media WHERE take_id = ?",
-                (take_id,),
-            ).fetchone()
+            rows = self._conn.execute(
+                f"SELECT take_id, rate, spb, data FROM take_{level} "
+                "WHERE take_id IN (SELECT value FROM json_each(?))",
+                (_dumps(list(take_ids)),),
+            ).fetchall()
         except sqlite3.DatabaseError as exc:
             raise ProjectFormatError(self.path, f"is damaged ({exc})") from None
-        if row is None:
-            return None, None
-        fine = PeakSummary(row[1], row[0], bytes(row[2])) if row[2] is not None else None
-        coarse = PeakSummary(row[3], row[0], bytes(row[4])) if row[4] is not None else None
-        return fine, coarse
+        return {TakeId(t): PeakSummary(spb, rate, bytes(data)) for t, rate, spb, data in rows}
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -725,18 +769,16 @@ class ProjectStore:
                 continue  # takes are append-only: an existing take is never rewritten
             if t.audio is None:
                 raise ProjectSaveError(self.path, f"take {t.id} has no audio to store")
-            fine, coarse = t.peaks_fine, t.peaks_coarse
-            any_peaks = fine or coarse
             c.execute(
-                "INSERT INTO take_media(take_id, audio, audio_sha256, peaks_rate, peaks_fine_spb, "
-                "peaks_fine, peaks_coarse_spb, peaks_coarse) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    t.id, t.audio, hashlib.sha256(t.audio).hexdigest(),
-                    any_peaks.sample_rate if any_peaks else None,
-                    fine.samples_per_bin if fine else None, fine.data if fine else None,
-                    coarse.samples_per_bin if coarse else None, coarse.data if coarse else None,
-                ),
+                "INSERT INTO take_media(take_id, audio, audio_sha256) VALUES (?,?,?)",
+                (t.id, t.audio, hashlib.sha256(t.audio).hexdigest()),
             )
+            for level, peaks in (("coarse", t.peaks_coarse), ("fine", t.peaks_fine)):
+                if peaks is not None:
+                    c.execute(
+                        f"INSERT INTO take_{level}(take_id, rate, spb, data) VALUES (?,?,?,?)",
+                        (t.id, peaks.sample_rate, peaks.samples_per_bin, peaks.data),
+                    )
 
     # -- whole-file operations ---------------------------------------------------------------
 

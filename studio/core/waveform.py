@@ -9,8 +9,11 @@ part of an envelope a view shows to at most a given number of points.
 
 from __future__ import annotations
 
+import bisect
 import math
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -59,60 +62,61 @@ def chapter_envelope(
     segments: list[tuple[float, PeakSummary]],
     level: str,
     breaks: list[float] | None = None,
+    origin: float = 0.0,
 ) -> ChapterEnvelope:
     """Lay the takes' peak summaries out on the chapter timeline.
 
     ``segments`` are (start time in seconds, the take's summary at ``level``) pairs, one per
-    paragraph with audio. Gaps between a take's end and the next start are zero.
+    paragraph with audio. Gaps between a take's end and the next start are zero, and so is
+    the time from ``origin`` to the first start (a part of a chapter starts at its first take).
     """
     if level not in LEVELS:
         raise ValueError(f"Unknown envelope level {level!r} (expected one of {LEVELS}).")
     if not segments:
         return empty_envelope(level)
     ordered = sorted(segments, key=lambda s: s[0])
-    counts = [len(p.data) // 2 for _, p in ordered]
-    total = sum(counts)
+    counts = np.fromiter((len(p.data) // 2 for _, p in ordered), np.int64, len(ordered))
+    total = int(counts.sum())
     # All bins as one int8 (n, 2) view; scaled to [-1, 1] in place once copied out.
     raw = np.frombuffer(b"".join(p.data for _, p in ordered), dtype=np.int8).reshape(-1, 2)
 
-    # Count the pauses first, then fill preallocated arrays: big allocations are what
-    # costs here, so there is one per output array and the per-take work is slicing.
-    starts = [float(s) for s, _ in ordered]
-    ends = [
-        start + n * (p.samples_per_bin / p.sample_rate)
-        for start, n, (_, p) in zip(starts, counts, ordered, strict=True)
-    ]
-    prev_ends = [0.0, *ends[:-1]]
+    # Everything is laid out with whole-array operations (a 10-hour chapter has thousands
+    # of takes): per take, a pause's zero points then its bins, then one closing zero.
+    starts_list = [float(s) for s, _ in ordered]
+    starts = np.asarray(starts_list, dtype=np.float64)
+    dts = np.fromiter((p.samples_per_bin / p.sample_rate for _, p in ordered), np.float64,
+                      len(ordered))
+    ends = starts + counts * dts
+    prev_ends = np.concatenate(([min(origin, starts_list[0])], ends[:-1]))
     # A pause gets zero points one bin apart (at least its two edges), so a reduced
     # window still shows it flat on the axis.
-    gaps = [
-        0 if start <= prev + 1e-9
-        else max(2, math.ceil((start - prev) / (p.samples_per_bin / p.sample_rate) - 1e-9) + 1)
-        for start, prev, (_, p) in zip(starts, prev_ends, ordered, strict=True)
-    ]
-    size = total + sum(gaps) + (1 if total else 0)
+    pause = starts - prev_ends
+    gaps = np.where(pause <= 1e-9, 0,
+                    np.maximum(2, np.ceil(pause / dts - 1e-9).astype(np.int64) + 1))
+    size = total + int(gaps.sum()) + (1 if total else 0)
     times = np.empty(size, dtype=np.float64)
     mins = np.zeros(size, dtype=np.float32)
     maxs = np.zeros(size, dtype=np.float32)
-    steps = np.arange(max(*counts, *gaps, 1), dtype=np.float64)
-    pos = src = 0
-    for i, (_, summary) in enumerate(ordered):
-        g = gaps[i]
-        if g:  # evenly spaced zero points from the end of the last take to this start
-            np.multiply(steps[:g], (starts[i] - prev_ends[i]) / (g - 1), out=times[pos:pos + g])
-            times[pos:pos + g] += prev_ends[i]
-            pos += g
-        n = counts[i]
-        dt = summary.samples_per_bin / summary.sample_rate
-        np.multiply(steps[:n], dt, out=times[pos:pos + n])
-        times[pos:pos + n] += starts[i] + 0.5 * dt
-        mins[pos:pos + n] = raw[src:src + n, 0]
-        maxs[pos:pos + n] = raw[src:src + n, 1]
-        pos += n
-        src += n
+    seg_start = np.concatenate(([0], np.cumsum(gaps + counts)[:-1]))
+
+    def ramp(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """0..n-1 for each length n, concatenated."""
+        firsts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        return np.arange(int(lengths.sum()), dtype=np.int64) - np.repeat(firsts, lengths)
+
+    k = ramp(gaps)
+    step = np.divide(pause, gaps - 1, out=np.zeros_like(pause), where=gaps > 1)
+    where = np.repeat(seg_start, gaps) + k
+    times[where] = k * np.repeat(step, gaps) + np.repeat(prev_ends, gaps)
+    k = ramp(counts)
+    where = np.repeat(seg_start + gaps, counts) + k
+    times[where] = k * np.repeat(dts, counts) + np.repeat(starts + 0.5 * dts, counts)
+    mins[where] = raw[:, 0]
+    maxs[where] = raw[:, 1]
+    pos = size - 1
     mins *= _STEP
     maxs *= _STEP
-    duration = max(ends)
+    duration = float(ends.max())
     if total:  # a zero point at the end, so the curve closes on the axis
         times[pos] = duration
     # A partial last bin can put a centre past the next take's first one; keep x sorted.
@@ -121,7 +125,7 @@ def chapter_envelope(
         times=times.astype(np.float64, copy=False),
         mins=mins,
         maxs=maxs,
-        boundaries=starts,
+        boundaries=starts_list,
         breaks=sorted(breaks or []),
         duration=duration,
         level=level,
@@ -157,3 +161,58 @@ def window(
     out_mins = np.minimum.reduceat(envelope.mins[i0:i1], firsts)
     out_maxs = np.maximum.reduceat(envelope.maxs[i0:i1], firsts)
     return out_times, out_mins, out_maxs
+
+
+@dataclass(eq=False)
+class LazyEnvelope:
+    """A chapter's fine envelope, built only for the part of the chapter in view.
+
+    Laying out every fine bin of a 10-hour chapter (millions of points) before the first
+    paint would make long chapters open slowly; this keeps each take's place on the
+    timeline and asks ``load(i)`` for take ``i``'s fine summary only when a window needs it
+    (the most recent ``cache_size`` summaries are kept).
+    """
+
+    starts: list[float]
+    ends: list[float]
+    load: Callable[[int], PeakSummary | None]
+    breaks: list[float] = field(default_factory=list)
+    cache_size: int = 512
+    level: str = "fine"
+    _cache: OrderedDict[int, PeakSummary | None] = field(default_factory=OrderedDict)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def boundaries(self) -> list[float]:
+        """Return the paragraphs' start times."""
+        return self.starts
+
+    @property
+    def duration(self) -> float:
+        """Return the end of the last take."""
+        return max(self.ends, default=0.0)
+
+    def _summary(self, i: int) -> PeakSummary | None:
+        if i in self._cache:
+            self._cache.move_to_end(i)
+            return self._cache[i]
+        summary = self.load(i)
+        self._cache[i] = summary
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return summary
+
+    def part(self, t0: float, t1: float) -> ChapterEnvelope:
+        """Return the envelope of the takes overlapping ``t0``..``t1`` (one more each side)."""
+        first = max(bisect.bisect_right(self.ends, t0) - 1, 0)
+        last = min(bisect.bisect_left(self.starts, t1) + 1, len(self.starts))
+        segments = [(self.starts[i], s) for i in range(first, last)
+                    if (s := self._summary(i)) is not None]
+        origin = self.ends[first - 1] if first > 0 else 0.0
+        return chapter_envelope(segments, self.level, origin=origin)
+
+    def window(self, t0: float, t1: float, max_points: int) -> tuple[F64, F32, F32]:
+        """Return what :func:`window` returns for the whole envelope, building only the part."""
+        return window(self.part(t0, t1), t0, t1, max_points)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 from studio.core import audio as audiolib
 from studio.core.model import BlockId, Chapter, Take, TakeId
 from studio.core.playback import Segment, build_timeline, locate, render_chapter_audio
-from studio.core.waveform import chapter_envelope
+from studio.core.waveform import LazyEnvelope, chapter_envelope
 from studio.ui.player import OutputSink, Player, playback_available
 from studio.ui.session import ProjectSession
 from studio.ui.waveform import WaveformView
@@ -87,17 +87,17 @@ class PlayerBar(QWidget):
             self.timeline = []
             self.waveform.clear()
             return
-        self.timeline = build_timeline(self.session.project, self.chapter)
-        coarse, fine = [], []
+        self.timeline = timeline = build_timeline(self.session.project, self.chapter)
         store = self.session.store
-        for seg in self.timeline:
-            f, c = store.load_peaks(seg.take_id)  # stored summaries: no audio is decoded
-            if c is not None:
-                coarse.append((seg.start, c))
-            if f is not None:
-                fine.append((seg.start, f))
-        self.waveform.set_chapter(chapter_envelope(coarse, "coarse"),
-                                  chapter_envelope(fine, "fine"))
+        # Stored summaries only, never decoded audio: every coarse one now (one query), the
+        # fine ones as the detail view reaches them, so a 10-hour chapter opens at once.
+        coarse = store.load_peaks_many([s.take_id for s in timeline], "coarse")
+        self.waveform.set_chapter(
+            chapter_envelope([(s.start, coarse[s.take_id]) for s in timeline
+                              if coarse.get(s.take_id) is not None], "coarse"),
+            LazyEnvelope([s.start for s in timeline], [s.end for s in timeline],
+                         lambda i: store.load_peaks(timeline[i].take_id)[0]),
+        )
         duration = self.timeline[-1].end if self.timeline else 0.0
         self.position.setText(f"0:00 / {_clock(duration)}")
         self._dirty = True

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from studio.core.waveform import ChapterEnvelope, empty_envelope, window
+from studio.core.waveform import ChapterEnvelope, LazyEnvelope, empty_envelope, window
 
 WAVE_PEN = pg.mkPen(70, 130, 200)
 WAVE_BRUSH = pg.mkBrush(70, 130, 200, 200)
@@ -80,7 +80,7 @@ class WaveformView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._coarse = empty_envelope("coarse")
-        self._fine = empty_envelope("fine")
+        self._fine: ChapterEnvelope | LazyEnvelope = empty_envelope("fine")
         self._syncing = False
 
         self.overview = pg.PlotWidget(enableMenu=False)
@@ -128,11 +128,35 @@ class WaveformView(QWidget):
         layout.addWidget(self.overview)
         layout.addWidget(self.detail, 1)
         self.clear()
+        self._apply_palette()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._apply_palette()  # light/dark theme switched: plots follow the palette
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        """Draw the plots on the palette's base colour with its text colour for axes."""
+        palette = self.palette()
+        base, text = palette.base().color(), palette.text().color()
+        selection = palette.highlight().color()
+        selection.setAlpha(70)
+        for plot in (self.overview, self.detail):
+            plot.setBackground(base)
+            for name in ("bottom", "left"):
+                axis = plot.getPlotItem().getAxis(name)
+                axis.setPen(text)
+                axis.setTextPen(text)
+        self.selection.setBrush(pg.mkBrush(selection))
 
     # -- public API ---------------------------------------------------------------------------
 
-    def set_chapter(self, coarse: ChapterEnvelope, fine: ChapterEnvelope) -> None:
-        """Show a chapter: its coarse envelope in the overview, its fine one in detail."""
+    def set_chapter(self, coarse: ChapterEnvelope,
+                    fine: ChapterEnvelope | LazyEnvelope) -> None:
+        """Show a chapter: its coarse envelope in the overview, its fine one in detail.
+
+        ``fine`` may be a :class:`LazyEnvelope`, built only where the detail view looks.
+        """
         self._coarse, self._fine = coarse, fine
         duration = float(max(coarse.duration, fine.duration, 1e-3))
         times, mins, maxs = window(coarse, 0.0, duration, OVERVIEW_POINTS)
@@ -196,7 +220,14 @@ class WaveformView(QWidget):
             return
         t0, t1 = self.visible_range()
         width = max(200, int(self.detail.getPlotItem().getViewBox().width()))
-        times, mins, maxs = window(self._fine, t0, t1, 2 * width)
+        coarse_bins = int(np.searchsorted(self._coarse.times, t1)
+                          - np.searchsorted(self._coarse.times, t0))
+        if coarse_bins >= width:  # zoomed far out: the coarse bins are already finer than px
+            times, mins, maxs = window(self._coarse, t0, t1, 2 * width)
+        elif isinstance(self._fine, LazyEnvelope):
+            times, mins, maxs = self._fine.window(t0, t1, 2 * width)
+        else:
+            times, mins, maxs = window(self._fine, t0, t1, 2 * width)
         self._detail_curves.set_data(times, mins, maxs)
         bounds = np.asarray(self._fine.boundaries, dtype=np.float64)
         lo, hi = np.searchsorted(bounds, [t0, t1])

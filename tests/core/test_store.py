@@ -59,6 +59,9 @@ def test_round_trip_with_takes_and_audio(tmp_path: Path) -> None:
         assert store.load_take_audio(take.id) == audio
         fine, coarse = store.load_peaks(take.id)
         assert fine == take.peaks_fine and coarse == take.peaks_coarse
+        many = store.load_peaks_many([take.id, m.TakeId("no-such-take")], "coarse")
+        assert many == {take.id: take.peaks_coarse}
+        assert store.load_peaks_many([take.id], "fine") == {take.id: take.peaks_fine}
         assert m.block_status(loaded, loaded.block(BlockId("c0b0"))) is m.BlockStatus.CONVERTED
         assert store.integrity_check() == ["ok"]
 
@@ -321,3 +324,43 @@ def test_file_with_our_id_but_no_schema_is_damaged(tmp_path: Path) -> None:
     with pytest.raises(ProjectFormatError, match="damaged"):
         ProjectStore.open(path)
     assert sha(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["Empty.studio"]
+
+
+def _downgrade_to_v1(path: Path) -> None:
+    """Rewrite a file in the version-1 layout: peak summaries inside take_media."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("BEGIN")
+    for column, kind in (("peaks_rate", "INTEGER"), ("peaks_fine_spb", "INTEGER"),
+                         ("peaks_fine", "BLOB"), ("peaks_coarse_spb", "INTEGER"),
+                         ("peaks_coarse", "BLOB")):
+        con.execute(f"ALTER TABLE take_media ADD COLUMN {column} {kind}")
+    for level in ("fine", "coarse"):
+        con.execute(
+            f"UPDATE take_media SET (peaks_rate, peaks_{level}_spb, peaks_{level}) = "
+            f"(SELECT rate, spb, data FROM take_{level} WHERE take_{level}.take_id = "
+            "take_media.take_id)")
+        con.execute(f"DROP TABLE take_{level}")
+    con.execute("PRAGMA user_version = 1")
+    con.execute("COMMIT")
+    con.close()
+
+
+def test_version_1_files_are_upgraded_with_a_backup(tmp_path: Path) -> None:
+    project = make_project()
+    take = make_take(project, BlockId("c0b0"), wav_bytes(0.3))
+    m.add_take(project, take)
+    path = tmp_path / "Old.studio"
+    ProjectStore.create(path, project).close()
+    _downgrade_to_v1(path)
+    old_bytes = path.read_bytes()
+    with pytest.raises(ProjectFormatError, match="older version"):
+        ProjectStore.open(path, read_only=True)  # a reader never upgrades
+    with ProjectStore.open(path) as store:
+        assert snapshot(store.load()) == snapshot(project)
+        assert store.load_peaks(take.id) == (take.peaks_fine, take.peaks_coarse)
+        assert store.load_take_audio(take.id) == take.audio
+        assert store.integrity_check() == ["ok"]
+        columns = [r[1] for r in store._conn.execute("PRAGMA table_info(take_media)")]
+        assert columns == ["take_id", "audio", "audio_sha256"]
+    backup = tmp_path / "Old.studio.v1.bak"
+    assert backup.read_bytes() == old_bytes

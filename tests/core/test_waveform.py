@@ -150,3 +150,61 @@ def test_ten_hour_chapter_sizes() -> None:
     assert len(t) <= 2400 and 999.9 < t[0] < 1000.1 and 1059.9 < t[-1] < 1060.1
     t, _, _ = window(fine, 0.0, fine.duration, 4000)
     assert len(t) <= 4000
+
+
+def _long_chapter(takes: int) -> list[tuple[float, PeakSummary]]:
+    rng = np.random.default_rng(7)
+    out, t = [], 0.0
+    for _ in range(takes):
+        n = int(rng.integers(5, 40))
+        levels = rng.integers(1, 127, size=n)
+        s = summary([(-int(v), int(v)) for v in levels])
+        out.append((t, s))
+        t += n * 0.1 + 0.3  # a 0.3 s pause after each take
+    return out
+
+
+@pytest.mark.parametrize("t0,t1,points", [(0.0, 5.0, 1000), (37.3, 61.9, 50),
+                                          (100.0, 100.4, 10), (0.0, 400.0, 300)])
+def test_lazy_envelope_windows_match_the_whole_envelope(t0: float, t1: float,
+                                                        points: int) -> None:
+    from studio.core.waveform import LazyEnvelope
+
+    segments = _long_chapter(150)
+    whole = chapter_envelope(segments, "fine")
+    loaded: list[int] = []
+
+    def load(i: int) -> PeakSummary:
+        loaded.append(i)
+        return segments[i][1]
+
+    ends = [s + len(p.data) // 2 * 0.1 for s, p in segments]
+    lazy = LazyEnvelope([s for s, _ in segments], ends, load)
+    assert lazy.duration == pytest.approx(whole.duration) and len(lazy) == 150
+    got, want = lazy.window(t0, t1, points), window(whole, t0, t1, points)
+    if len(want[0]) <= points:  # not reduced: the very same points
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w, atol=1e-6)
+    else:  # reduced: the same extremes over the range, within the same span of time
+        assert got[1].min() == pytest.approx(want[1].min())
+        assert got[2].max() == pytest.approx(want[2].max())
+        assert len(got[0]) <= points
+    if t1 - t0 < 30:
+        assert len(set(loaded)) < 20  # only the takes in view (and one each side) were read
+
+
+def test_lazy_envelope_keeps_only_recent_summaries() -> None:
+    from studio.core.waveform import LazyEnvelope
+
+    segments = _long_chapter(100)
+    calls: list[int] = []
+    lazy = LazyEnvelope([s for s, _ in segments],
+                        [s + len(p.data) // 2 * 0.1 for s, p in segments],
+                        lambda i: calls.append(i) or segments[i][1], cache_size=10)
+    lazy.window(0.0, 3.0, 100)
+    first = len(calls)
+    lazy.window(0.0, 3.0, 100)
+    assert len(calls) == first  # cached
+    lazy.window(200.0, 260.0, 100)  # far away: more than 10 new takes evict the first ones
+    lazy.window(0.0, 3.0, 100)
+    assert len(calls) > first + 10 and len(lazy._cache) <= 10
