@@ -9,11 +9,12 @@ their audio, so undoing it brings the narration back too.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from studio.core import find
 from studio.core import model as m
 from studio.core.model import (
     Block,
@@ -359,3 +360,95 @@ def set_project_meta(session: ProjectSession, **fields: Any) -> ProjectEditComma
     """Return the command changing title, author, language, model, default voice or settings."""
     return ProjectEditCommand(session, "Change project settings",
                               lambda p: m.set_project_meta(p, **fields))
+
+
+def _quoted(text: str, limit: int = 24) -> str:
+    return f"'{text if len(text) <= limit else text[:limit - 1] + '…'}'"
+
+
+class ReplaceTextsCommand(QUndoCommand):
+    """Set the text of many paragraphs, in any chapters, as one undo step (Replace All).
+
+    Each touched chapter is snapshotted as :class:`ChapterEditCommand` does; redo and undo
+    save and announce all of them at once.
+    """
+
+    def __init__(self, session: ProjectSession, texts: Mapping[BlockId, str], text: str
+                 ) -> None:
+        super().__init__(text)
+        self.session = session
+        self.texts = dict(texts)
+        self.plan: find.ReplacePlan | None = None  # set by replace_all, for its report
+        self._before: dict[ChapterId, tuple[_BlockState, ...]] = {}
+        self._after: dict[ChapterId, tuple[_BlockState, ...]] | None = None
+
+    def prepare(self) -> None:
+        """Do the edit itself (before the push): a refused edit raises and changes nothing."""
+        if self._after is not None:
+            return
+        if not self.texts:
+            raise m.EditError("There is nothing to replace.")
+        project = self.session.project
+        chapters = {project.locate(b)[0].id: project.locate(b)[0] for b in self.texts}
+        self._before = {cid: _snapshot(c) for cid, c in chapters.items()}
+        try:
+            find.apply_texts(project, self.texts)
+        except BaseException:
+            for cid, states in self._before.items():
+                _restore(chapters[cid], states)
+            raise
+        self._after = {cid: _snapshot(c) for cid, c in chapters.items()}
+
+    def _set(self, states: dict[ChapterId, tuple[_BlockState, ...]],
+             other: dict[ChapterId, tuple[_BlockState, ...]]) -> None:
+        changes = m.Changes()
+        for cid, chapter_states in states.items():
+            chapter = self.session.project.chapter(cid)
+            _restore(chapter, chapter_states)
+            changes = changes | _diff(chapter, other[cid], chapter_states)
+        self.session.apply(changes)
+
+    def redo(self) -> None:
+        if self._after is None:
+            self.prepare()
+        assert self._after is not None
+        self._set(self._after, self._before)
+
+    def undo(self) -> None:
+        assert self._after is not None
+        self._set(self._before, self._after)
+
+
+def replace_all(session: ProjectSession, query: str, replacement: str, *,
+                case_sensitive: bool = False, whole_word: bool = False, regex: bool = False
+                ) -> ReplaceTextsCommand:
+    """Return the command replacing every match in the book's unlocked paragraphs.
+
+    Its ``plan`` says how many matches and paragraphs it replaces and how many it skips.
+
+    Raises:
+        FindError: the query or the replacement is invalid.
+    """
+    plan = find.plan_replace_all(session.project, query, replacement,
+                                 case_sensitive=case_sensitive, whole_word=whole_word,
+                                 regex=regex)
+    command = ReplaceTextsCommand(session, plan.texts,
+                                  f"Replace all {_quoted(query)} with {_quoted(replacement)}")
+    command.plan = plan
+    return command
+
+
+def replace_match(session: ProjectSession, match: find.Match, query: str, replacement: str, *,
+                  case_sensitive: bool = False, whole_word: bool = False, regex: bool = False
+                  ) -> ChapterEditCommand:
+    """Return the command replacing one match (refused if its paragraph is locked)."""
+    def edit(p: Project) -> m.Changes:
+        text = find.replace_at(p.block(match.block_id).text, match.start, query, replacement,
+                               case_sensitive=case_sensitive, whole_word=whole_word,
+                               regex=regex)
+        return m.set_block_text(p, match.block_id, text)
+
+    chapter, _ = session.project.locate(match.block_id)
+    return ChapterEditCommand(session, chapter.id,
+                              f"Replace {_quoted(match.matched)} with {_quoted(replacement)}",
+                              edit)

@@ -29,6 +29,7 @@ from studio.core.store import SUFFIX, ProjectStore
 from studio.ui import commands
 from studio.ui.delegates import BlockDelegate, ChapterDelegate
 from studio.ui.errors import show_error
+from studio.ui.find_replace import install_find_replace
 from studio.ui.models import (
     BlockListModel,
     ChapterListModel,
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
         self.lock_action.setShortcut(QKeySequence("Ctrl+L"))
         self.lock_action.triggered.connect(self._on_toggle_lock)
         self.edit_menu.addAction(self.lock_action)
+        install_find_replace(self)  # Find/Replace actions and the dock (before the View menu)
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
