@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,18 +27,18 @@ from studio.core.importing import FORMATS
 from studio.core.model import BlockId, Project, project_info
 from studio.core.store import SUFFIX, ProjectStore
 from studio.ui import commands
-from studio.ui.delegates import BlockDelegate, ChapterDelegate
+from studio.ui.delegates import BlockDelegate
+from studio.ui.editor_actions import install_editor_actions
 from studio.ui.errors import show_error
 from studio.ui.find_replace import install_find_replace
-from studio.ui.models import (
-    BlockListModel,
-    ChapterListModel,
-)
+from studio.ui.models import BlockListModel
+from studio.ui.panels.chapters import ChapterOrderModel, ChaptersPanel
 from studio.ui.panels.history import HistoryPanel
 from studio.ui.panels.voices import VoicesPanel
 from studio.ui.player import OutputSink
 from studio.ui.player_bar import PlayerBar
 from studio.ui.session import ProjectSession
+from studio.ui.theme import add_theme_menu
 from studio.ui.waveform import WaveformView
 from studio.ui.workers import GenerationController
 
@@ -58,9 +58,13 @@ class MainWindow(QMainWindow):
         self.controller: GenerationController | None = None
         self._last_spoken: frozenset[str] = frozenset()
         self.setObjectName("MainWindow")
-        self.chapters_model = ChapterListModel()
+        self.chapters_model = ChapterOrderModel()
         self.blocks_model = BlockListModel()
         self.undo_group = QUndoGroup(self)  # the open project's stack is the active one
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(250)
+        self._status_timer.timeout.connect(self._update_status)
         self._build()
         self._update_title()
         settings = QSettings()
@@ -76,13 +80,8 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.chapter_view = QListView()
-        self.chapter_view.setObjectName("chapters")
-        self.chapter_view.setModel(self.chapters_model)
-        self.chapter_view.setItemDelegate(ChapterDelegate(self.chapter_view))
-        self.chapter_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.chapter_view.setMinimumWidth(220)
-        self.chapter_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.chapters_panel = ChaptersPanel(self.chapters_model)
+        self.chapter_view = self.chapters_panel.view
         self.chapter_view.selectionModel().currentRowChanged.connect(self._on_chapter_changed)
 
         self.chapter_header = QLabel()
@@ -119,14 +118,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.block_view)
 
         splitter = QSplitter()
-        splitter.addWidget(self.chapter_view)
+        splitter.addWidget(self.chapters_panel)
         splitter.addWidget(centre)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([320, 960])
         self.setCentralWidget(splitter)
 
-        self.voices_panel = VoicesPanel(self.selected_blocks, self._engine_voices)
+        self.voices_panel = VoicesPanel(self.selected_blocks, self._engine_voices,
+                                        sink=self._player_sink)
         self.history_panel = HistoryPanel()
         for title, name, widget in (("Voices", "voicesDock", self.voices_panel),
                                     ("History", "historyDock", self.history_panel)):
@@ -161,7 +161,10 @@ class MainWindow(QMainWindow):
         self.stop_playback_action = QAction("S&top Playback", self)
         self.stop_playback_action.triggered.connect(self.player_bar.player.stop)
         self.history_panel.play_requested.connect(self.player_bar.play_take)
-        self.engine_label = QLabel("Engine: offline (espeak-ng)")
+        from studio.core.settings import load_settings
+        from studio.ui.settings_dialog import engine_label_text
+
+        self.engine_label = QLabel(engine_label_text(load_settings()))
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
 
@@ -210,6 +213,8 @@ class MainWindow(QMainWindow):
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.theme_menu = add_theme_menu(self.view_menu, self)  # System / Light / Dark
         self.play_menu = self.menuBar().addMenu("&Play")
         self.play_menu.addActions([self.play_action, self.play_to_end_action,
                                    self.play_selection_action, self.stop_playback_action])
@@ -236,10 +241,16 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.addActions([self.generate_chapter_action, self.stop_action, self.lock_action])
         self.tools_menu = self.menuBar().addMenu("&Tools")
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.tools_menu.addAction(self.settings_action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About Narrator Studio", self)
         about.triggered.connect(self._on_about)
         help_menu.addAction(about)
+        self.editor_actions = install_editor_actions(self)  # breaks, spans, split/merge (Edit)
         self._refresh_recent()
 
     # -- project -------------------------------------------------------------------------------
@@ -269,6 +280,7 @@ class MainWindow(QMainWindow):
         self.session.unsaved_changed.connect(self.setWindowModified)
         self.voices_panel.set_session(self.session)
         self.history_panel.set_session(self.session)
+        self.chapters_panel.set_session(self.session)
         self.chapters_model.set_project(project)
         if project.chapters:
             self.chapter_view.setCurrentIndex(self.chapters_model.index(0))
@@ -433,6 +445,22 @@ class MainWindow(QMainWindow):
             "<p>Licensed under the GNU GPL, version 3 or later.</p>",
         )
 
+    def open_settings(self) -> None:
+        """Show Tools ▸ Settings; saving updates the engine shown in the status bar."""
+        from studio.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self)
+        dialog.saved.connect(self._on_settings_saved)
+        dialog.exec()
+        dialog.deleteLater()
+
+    def _on_settings_saved(self, settings: object) -> None:
+        from studio.core.settings import AppSettings
+        from studio.ui.settings_dialog import engine_label_text
+
+        assert isinstance(settings, AppSettings)
+        self.engine_label.setText(engine_label_text(settings))
+
     # -- recent projects -------------------------------------------------------------------
 
     def _recent(self) -> list[str]:
@@ -515,18 +543,15 @@ class MainWindow(QMainWindow):
         from studio.core.model import Changes
 
         assert isinstance(changes, Changes)
-        if changes.structure:
-            current = self.chapter_view.currentIndex().row()
-            self.chapters_model.set_project(self.project)
-            if self.project is not None and self.project.chapters:
-                row = min(max(current, 0), len(self.project.chapters) - 1)
-                self.chapter_view.setCurrentIndex(self.chapters_model.index(row))
+        # The chapters panel follows the chapter list itself (keeping the current chapter).
+        if self.blocks_model.chapter is not None and changes.chapters:
+            self.chapter_header.setText(self.blocks_model.chapter.title)
         self.blocks_model.refresh(changes.blocks or None, structure=changes.structure)
         chapter = self.blocks_model.chapter
         if chapter is not None and (changes.structure or changes.takes or changes.blocks & {
                 b.id for b in chapter.blocks}) and self.player_bar.player.state != "playing":
-            self.player_bar.refresh()  # new takes: new waveform and timeline
-        self._update_status()
+            self.player_bar.refresh(force=False)  # new takes: new waveform and timeline
+        self._status_timer.start()  # counts for the whole book: after a burst of edits
 
     def _play_selected(self, until_end: bool) -> None:
         blocks = self.selected_blocks()
@@ -586,7 +611,11 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             show_error(self, exc)
             return
-        concurrency = 1 if name == "offline" else (settings.concurrency or 2)
+        from studio.core.engines.select import PLAN_CONCURRENCY
+
+        # Automatic (0): the plan chosen in Settings; the render lowers it if the server says so.
+        concurrency = 1 if name == "offline" else (
+            settings.concurrency or PLAN_CONCURRENCY.get(settings.plan, 2))
         self.controller.start(plan, engine, concurrency=concurrency)
 
     def _on_stop(self) -> None:

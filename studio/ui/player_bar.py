@@ -81,13 +81,20 @@ class PlayerBar(QWidget):
         self.session, self.chapter = session, chapter
         self.refresh()
 
-    def refresh(self) -> None:
-        """Rebuild the timeline and waveform from the chapter's current takes."""
+    def refresh(self, force: bool = True) -> None:
+        """Rebuild the timeline and waveform from the chapter's current takes.
+
+        With ``force`` False nothing is redone when the timeline is unchanged (an edit of
+        text, not of narration).
+        """
         if self.session is None or self.chapter is None:
             self.timeline = []
             self.waveform.clear()
             return
-        self.timeline = timeline = build_timeline(self.session.project, self.chapter)
+        timeline = build_timeline(self.session.project, self.chapter)
+        if not force and timeline == self.timeline:
+            return
+        self.timeline = timeline
         store = self.session.store
         # Stored summaries only, never decoded audio: every coarse one now (one query), the
         # fine ones as the detail view reaches them, so a 10-hour chapter opens at once.
