@@ -213,7 +213,7 @@ def _context(text: str, spans: list[tuple[int, int]], start: int, end: int
     before = _display(text, spans, a, start)
     if a > 0:  # cut mid-text: drop the partial first word
         cut = before.find(" ")
-        before = "…" + (before[cut:] if 0 <= cut < len(before) - 1 else before)
+        before = "…" + (before[cut + 1:] if 0 <= cut < len(before) - 1 else before)
     else:
         before = before.lstrip()
     b = min(len(text), end + CONTEXT_AFTER)

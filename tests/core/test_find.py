@@ -160,7 +160,7 @@ def test_context_of_a_long_paragraph_is_cut_at_words() -> None:
     words = " ".join(f"word{i}" for i in range(60))
     project.chapters[0].blocks[0].text = words
     (hit,) = find_matches(project, "word30", whole_word=True)
-    assert hit.before.startswith("…") and hit.after.endswith("…")
+    assert hit.before.startswith("…word") and hit.after.endswith("…")
     assert hit.before.endswith("word29 ") and hit.after.startswith(" word31")
     assert len(hit.snippet) < 130
     assert all(w.startswith("word") for w in hit.snippet.strip("…").split())
