@@ -283,3 +283,25 @@ def test_replace_commands_round_trip_through_undo(book_session: ProjectSession) 
     with pytest.raises(EditError):
         session.push(commands.replace_all(session, "nothing like this", "x"))
     assert session.undo_stack.count() == 3  # the refused push left no step
+
+
+def test_find_prefills_the_word_selected_in_the_paragraph_editor(qtbot, window: MainWindow  # type: ignore[no-untyped-def]
+                                                                 ) -> None:
+    from PySide6.QtGui import QTextCursor
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    index = window.blocks_model.index(1)
+    window.block_view.setCurrentIndex(index)
+    window.block_view.edit(index)
+    editor = window.block_view.findChild(QPlainTextEdit, "paragraphEditor")
+    assert editor is not None
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    cursor = editor.textCursor()
+    cursor.setPosition(4)
+    cursor.setPosition(7, QTextCursor.MoveMode.KeepAnchor)
+    editor.setTextCursor(cursor)
+    window.find_action.trigger()  # type: ignore[attr-defined]
+    panel = panel_of(window)
+    assert panel.find_edit.text() == "fox"
+    assert panel.count_label.text() == "5 matches"
