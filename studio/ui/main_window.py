@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QListView,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -71,11 +73,16 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1180, 760)
+        else:  # first run: most of the screen
+            screen = QGuiApplication.primaryScreen()
+            area = screen.availableGeometry() if screen is not None else None
+            if area is None or area.width() < 200:
+                self.resize(1180, 760)
+            else:
+                self.resize(min(1600, area.width() - 40), min(1000, area.height() - 40))
         state = settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            self._default_layout()
 
     # -- construction ------------------------------------------------------------------------
 
@@ -132,7 +139,14 @@ class MainWindow(QMainWindow):
                                     ("History", "historyDock", self.history_panel)):
             dock = QDockWidget(title, self)
             dock.setObjectName(name)
-            dock.setWidget(widget)
+            # Scrollable, so the side panels never force the window taller than a laptop
+            # screen (at 1280x800 the status bar and player stay on screen).
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setWidget(widget)
+            dock.setWidget(scroll)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.block_view.selectionModel().currentRowChanged.connect(self._on_block_current)
         self.waveform = WaveformView()
@@ -252,6 +266,15 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
         self.editor_actions = install_editor_actions(self)  # breaks, spans, split/merge (Edit)
         self._refresh_recent()
+
+    def _default_layout(self) -> None:
+        """Give the paragraphs most of the room: a low waveform, narrow side panels."""
+        docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
+        vertical, horizontal = Qt.Orientation.Vertical, Qt.Orientation.Horizontal
+        if "waveformDock" in docks:
+            self.resizeDocks([docks["waveformDock"]], [max(200, self.height() // 4)], vertical)
+        side = [docks[n] for n in ("voicesDock", "historyDock") if n in docks]
+        self.resizeDocks(side, [340] * len(side), horizontal)
 
     # -- project -------------------------------------------------------------------------------
 

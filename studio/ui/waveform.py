@@ -26,6 +26,7 @@ WAVE_BRUSH = pg.mkBrush(70, 130, 200, 200)
 BOUNDARY_PEN = pg.mkPen(150, 150, 150, 160)
 PLAYHEAD_PEN = pg.mkPen(220, 60, 40, width=2)
 OVERVIEW_POINTS = 4096
+OVERVIEW_FINE_BELOW = 600  # coarse bins (~30 min): shorter chapters' overview uses fine ones
 OVERVIEW_MARKS = 200  # most paragraph boundaries drawn in the overview
 INITIAL_SPAN = 60.0  # seconds shown in the detail view when a chapter opens
 REFRESH_MS = 40
@@ -84,7 +85,7 @@ class WaveformView(QWidget):
         self._syncing = False
 
         self.overview = pg.PlotWidget(enableMenu=False)
-        self.overview.setFixedHeight(70)
+        self.overview.setFixedHeight(52)
         self.detail = pg.PlotWidget(viewBox=_DetailViewBox(self), enableMenu=False)
         for plot in (self.overview, self.detail):
             item = plot.getPlotItem()
@@ -159,7 +160,11 @@ class WaveformView(QWidget):
         """
         self._coarse, self._fine = coarse, fine
         duration = float(max(coarse.duration, fine.duration, 1e-3))
-        times, mins, maxs = window(coarse, 0.0, duration, OVERVIEW_POINTS)
+        if len(coarse) < OVERVIEW_FINE_BELOW and len(fine):  # short: coarse bins look blocky
+            source = fine.part(0.0, duration) if isinstance(fine, LazyEnvelope) else fine
+            times, mins, maxs = window(source, 0.0, duration, OVERVIEW_POINTS)
+        else:
+            times, mins, maxs = window(coarse, 0.0, duration, OVERVIEW_POINTS)
         self._overview_curves.set_data(times, mins, maxs)
         # Thousands of lines would grey the whole overview out: draw them only when sparse.
         marks = coarse.boundaries if len(coarse.boundaries) <= OVERVIEW_MARKS else []
