@@ -391,8 +391,9 @@ def _quoted(text: str, limit: int = 24) -> str:
 class ReplaceTextsCommand(QUndoCommand):
     """Set the text of many paragraphs, in any chapters, as one undo step (Replace All).
 
-    Each touched chapter is snapshotted as :class:`ChapterEditCommand` does; redo and undo
-    save and announce all of them at once.
+    Only the edited paragraphs are snapshotted (the paragraph lists stay as they are), so
+    replacing in a long book costs what the replaced paragraphs cost; redo and undo save and
+    announce all of them at once.
     """
 
     def __init__(self, session: ProjectSession, texts: Mapping[BlockId, str], text: str
@@ -411,22 +412,26 @@ class ReplaceTextsCommand(QUndoCommand):
         if not self.texts:
             raise m.EditError("There is nothing to replace.")
         project = self.session.project
-        chapters = {project.locate(b)[0].id: project.locate(b)[0] for b in self.texts}
-        self._before = {cid: _snapshot(c) for cid, c in chapters.items()}
+        edited: dict[ChapterId, list[Block]] = {}
+        for block_id in self.texts:
+            chapter, index = project.locate(block_id)
+            edited.setdefault(chapter.id, []).append(chapter.blocks[index])
+        chapters = {cid: project.chapter(cid) for cid in edited}
+        self._before = {cid: _snapshot(chapters[cid], blocks) for cid, blocks in edited.items()}
         try:
             find.apply_texts(project, self.texts)
         except BaseException:
             for cid, states in self._before.items():
-                _restore(chapters[cid], states)
+                _restore(chapters[cid], states, whole=False)
             raise
-        self._after = {cid: _snapshot(c) for cid, c in chapters.items()}
+        self._after = {cid: _snapshot(chapters[cid], blocks) for cid, blocks in edited.items()}
 
     def _set(self, states: dict[ChapterId, tuple[_BlockState, ...]],
              other: dict[ChapterId, tuple[_BlockState, ...]]) -> None:
         changes = m.Changes()
         for cid, chapter_states in states.items():
             chapter = self.session.project.chapter(cid)
-            _restore(chapter, chapter_states)
+            _restore(chapter, chapter_states, whole=False)
             changes = changes | _diff(chapter, other[cid], chapter_states)
         self.session.apply(changes)
 
@@ -473,4 +478,4 @@ def replace_match(session: ProjectSession, match: find.Match, query: str, replac
     chapter, _ = session.project.locate(match.block_id)
     return ChapterEditCommand(session, chapter.id,
                               f"Replace {_quoted(match.matched)} with {_quoted(replacement)}",
-                              edit)
+                              edit, blocks=[match.block_id])
