@@ -210,6 +210,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addActions([self.save_action, self.save_as_action])
         file_menu.addSeparator()
+        self.properties_action = QAction("Project &Properties…", self)
+        self.properties_action.triggered.connect(self._on_properties)
+        file_menu.addAction(self.properties_action)
+        file_menu.addSeparator()
         file_menu.addAction(quit_action)
         self.file_menu = file_menu
         self.edit_menu = self.menuBar().addMenu("&Edit")
@@ -398,6 +402,12 @@ class MainWindow(QMainWindow):
             return
         self._open_or_report(target)
 
+    def _on_properties(self) -> None:
+        from studio.ui.project_settings import ProjectPropertiesDialog
+
+        if self.session is not None:
+            ProjectPropertiesDialog(self.session, self).open()
+
     def _on_save(self) -> None:
         if self.session is not None and self.session.save_now():
             self.statusBar().showMessage(f"Saved {self.session.store.path.name}.", 4000)
@@ -569,9 +579,12 @@ class MainWindow(QMainWindow):
         # The chapters panel follows the chapter list itself (keeping the current chapter).
         if self.blocks_model.chapter is not None and changes.chapters:
             self.chapter_header.setText(self.blocks_model.chapter.title)
+        if changes.project:
+            self._update_title()
         self.blocks_model.refresh(changes.blocks or None, structure=changes.structure)
         chapter = self.blocks_model.chapter
-        if chapter is not None and (changes.structure or changes.takes or changes.blocks & {
+        if chapter is not None and (changes.project or changes.structure or changes.takes
+                                    or changes.blocks & {
                 b.id for b in chapter.blocks}) and self.player_bar.player.state != "playing":
             self.player_bar.refresh(force=False)  # new takes: new waveform and timeline
         self._status_timer.start()  # counts for the whole book: after a burst of edits
