@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from studio.core.waveform import ChapterEnvelope, LazyEnvelope, empty_envelope, window
 
@@ -128,6 +129,11 @@ class WaveformView(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.overview)
         layout.addWidget(self.detail, 1)
+        self.empty_label = QLabel("No narration in this chapter yet — generate it to see "
+                                  "and play its waveform here.", self)
+        self.empty_label.setObjectName("waveformEmpty")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.clear()
         self._apply_palette()
 
@@ -175,6 +181,7 @@ class WaveformView(QWidget):
         )
         self.region.setBounds((0.0, duration))
         self.region.show()
+        self.empty_label.hide()
         self.clear_selection()
         self._set_visible(0.0, min(duration, INITIAL_SPAN))
         self.refresh_detail()
@@ -190,6 +197,15 @@ class WaveformView(QWidget):
         self.region.hide()
         self.clear_selection()
         self.set_playhead(0.0)
+        self.detail.getPlotItem().setLimits(xMin=None, xMax=None, minXRange=None,
+                                            maxXRange=None)
+        self._set_visible(0.0, INITIAL_SPAN)  # a readable empty axis, not 0.0001 steps
+        self.empty_label.show()
+        self.empty_label.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.empty_label.setGeometry(self.rect())
 
     def set_playhead(self, t: float) -> None:
         """Move the playhead to ``t`` seconds."""
