@@ -265,6 +265,10 @@ class MainWindow(QMainWindow):
         self.settings_action.triggered.connect(self.open_settings)
         self.tools_menu.addAction(self.settings_action)
         help_menu = self.menuBar().addMenu("&Help")
+        shortcuts = QAction("&Keyboard Shortcuts", self)
+        shortcuts.setShortcut(QKeySequence("F1"))
+        shortcuts.triggered.connect(self._on_shortcuts)
+        help_menu.addAction(shortcuts)
         about = QAction("&About Narrator Studio", self)
         about.triggered.connect(self._on_about)
         help_menu.addAction(about)
@@ -469,6 +473,11 @@ class MainWindow(QMainWindow):
         self.session.store.close()
         self.session.store = new_store
         self._remember_recent(Path(target))
+
+    def _on_shortcuts(self) -> None:
+        from studio.ui.shortcuts import ShortcutsDialog
+
+        ShortcutsDialog(self).open()
 
     def _on_about(self) -> None:
         QMessageBox.about(
