@@ -1,0 +1,451 @@
+"""Write an export: measure, master, encode, tag, check and put the files in place.
+
+Per file, two passes over the assembled stream (:mod:`studio.core.export.assemble`):
+
+1. *measure*: the RMS (ACX) or the integrated loudness (LUFS) of the file, and where each
+   chapter starts;
+2. *encode*: one linear gain to the target, the true-peak limiter on the few peaks above the
+   ceiling, the room tone bed, then ffmpeg through a pipe (so Python prepares the next
+   paragraph while ffmpeg encodes).
+
+Then the file is tagged (mutagen), decoded again and measured against ACX's requirements.
+
+Everything is written into a hidden staging folder beside the target and moved into place
+only when every file is complete, so a cancel or an error leaves the previous export exactly
+as it was and no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from studio.core.errors import CancelToken
+from studio.core.export import acx
+from studio.core.export.assemble import AudioSource, iter_pieces
+from studio.core.export.dsp import LoudnessMeter, db_to_gain, limit, room_tone
+from studio.core.export.ffmpeg import Encoder, ffmetadata
+from studio.core.export.options import (
+    ExportError,
+    ExportFormat,
+    ExportOptions,
+    Layout,
+    MasteringMode,
+)
+from studio.core.export.plan import ExportPlan, FilePlan
+from studio.core.export.tags import ChapterMark, info_tags, write_tags
+from studio.core.model import Changes, ExportId, ExportRecord, Project, add_export_record, new_id
+
+WAV_LIMIT: Final = 4 * 1024**3  # bytes a RIFF WAV can address
+_MAX_GAIN_DB: Final = 40.0
+_WEIGHTS: Final = {"measuring": 1.0, "encoding": 2.0, "checking": 0.5}
+REPORT_NAME: Final = "ACX report"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProgress:
+    """Where an export is: the stage, the file, and the fraction of the whole work done."""
+
+    stage: str  # "measuring", "encoding", "checking" or "finishing"
+    fraction: float
+    file: str
+    file_index: int  # from 1
+    files: int
+
+
+ProgressCallback = Callable[[ExportProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedFile:
+    """One file an export wrote."""
+
+    name: str
+    path: Path  # where it is now (inside the ZIP for a ZIP export: the ZIP's path)
+    kind: str
+    duration_s: float
+    chapters: tuple[ChapterMark, ...]
+    gain_db: float
+    limited_s: float  # how long the limiter acted
+    size: int
+    acx: acx.AcxReport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export wrote."""
+
+    target: Path
+    files: tuple[ExportedFile, ...]
+    reports: tuple[Path, ...]  # the ACX report's CSV and JSON, if checked
+    warnings: tuple[str, ...]
+    seconds: float
+    record: ExportRecord = field(repr=False)
+
+    @property
+    def acx_passed(self) -> bool | None:
+        """Return whether every file passed the ACX checks (None: not checked)."""
+        checked = [f.acx for f in self.files if f.acx is not None]
+        return all(r.passed for r in checked) if checked else None
+
+    @property
+    def duration_s(self) -> float:
+        return sum(f.duration_s for f in self.files if f.kind != "retail-sample")
+
+
+class _Progress:
+    def __init__(self, plan: ExportPlan, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        check = plan.options.acx_check
+        per_second = _WEIGHTS["measuring"] + _WEIGHTS["encoding"] + (
+            _WEIGHTS["checking"] if check else 0.0)
+        self.total = max(1e-6, plan.estimated_s * per_second)
+        self.done = 0.0
+        self.files = len(plan.files)
+        self._last = -1.0
+
+    def advance(self, stage: str, seconds: float, file: FilePlan, index: int) -> None:
+        self.done += seconds * _WEIGHTS.get(stage, 0.0)
+        fraction = min(0.999, self.done / self.total)
+        if self.callback is not None and (fraction - self._last >= 0.002 or seconds == 0.0):
+            self._last = fraction
+            self.callback(ExportProgress(stage, fraction, file.name, index, self.files))
+
+    def finish(self, name: str) -> None:
+        if self.callback is not None:
+            self.callback(ExportProgress("finishing", 1.0, name, self.files, self.files))
+
+
+def _encoder_args(
+    options: ExportOptions, work_rate: int, meta_path: Path | None, tags: dict[str, str]
+) -> list[str]:
+    fmt = options.format
+    args = ["-f", "f32le", "-ar", str(work_rate), "-ac", "1", "-i", "pipe:0"]
+    if meta_path is not None:
+        args += ["-i", str(meta_path), "-map_metadata", "1", "-map_chapters", "1"]
+    else:
+        args += ["-map_metadata", "-1"]
+    args += ["-map", "0:a", "-ar", str(options.sample_rate)]
+    filters = []
+    if work_rate != options.sample_rate:
+        filters.append("aresample=resampler=soxr:precision=28")
+    if options.channels == 2:
+        filters.append("pan=stereo|FL=c0|FR=c0")  # the same signal at full level on both sides
+    if filters:
+        args += ["-af", ",".join(filters)]
+    if fmt is ExportFormat.MP3:
+        args += ["-c:a", "libmp3lame", "-b:a", f"{options.bitrate}k", "-id3v2_version", "0",
+                 "-write_id3v1", "0", "-f", "mp3"]
+    elif fmt is ExportFormat.M4B:
+        args += ["-c:a", "aac", "-b:a", f"{options.bitrate}k", "-f", "ipod"]
+    elif fmt is ExportFormat.FLAC:
+        if options.bit_depth == 24:
+            args += ["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"]
+        else:
+            args += ["-c:a", "flac", "-sample_fmt", "s16"]
+        args += ["-f", "flac"]
+    else:
+        codec = "pcm_s24le" if options.bit_depth == 24 else "pcm_s16le"
+        args += ["-c:a", codec, "-rf64", "auto"]
+        for key, value in tags.items():
+            if value:
+                args += ["-metadata", f"{key}={value}"]
+        args += ["-f", "wav"]
+    return args
+
+
+def _gain_db(options: ExportOptions, sumsq: float, frames: int, loudness: float | None) -> float:
+    mastering = options.mastering
+    if mastering.mode is MasteringMode.OFF or frames == 0:
+        return 0.0
+    if mastering.mode is MasteringMode.LUFS:
+        if loudness is None or loudness <= -70.0:
+            return 0.0
+        gain = mastering.target - loudness
+    else:
+        mean_square = sumsq / frames
+        if mean_square <= 0.0:
+            return 0.0
+        tone = 10 ** (mastering.room_tone_db / 10) if mastering.room_tone_db is not None else 0.0
+        wanted = max(10 ** (mastering.target / 10) - tone, 1e-12)
+        gain = 10 * math.log10(wanted / mean_square)
+    return max(-_MAX_GAIN_DB, min(_MAX_GAIN_DB, gain))
+
+
+def _export_file(
+    plan: ExportPlan,
+    file: FilePlan,
+    index: int,
+    staging: Path,
+    audio: AudioSource | None,
+    progress: _Progress,
+    cancel: CancelToken,
+    warnings: list[str],
+) -> ExportedFile:
+    options = plan.options
+    rate = plan.work_rate
+    mastering = options.mastering
+
+    # Pass 1: measure.
+    lufs = LoudnessMeter(rate) if mastering.mode is MasteringMode.LUFS else None
+    sumsq = 0.0
+    frames = 0
+    starts: list[int] = []
+    for piece in iter_pieces(file, rate, options, audio):
+        cancel.raise_if_cancelled("export")
+        if piece.starts_chapter:
+            starts.append(frames)
+        if piece.samples is None:
+            if lufs is not None:
+                lufs.add_silence(piece.frames)
+        else:
+            x = piece.samples
+            sumsq += float(np.dot(x, x))
+            if lufs is not None:
+                lufs.add(x)
+        frames += piece.frames
+        progress.advance("measuring", piece.frames / rate, file, index)
+    gain_db = _gain_db(options, sumsq, frames, lufs.integrated if lufs else None)
+    gain = np.float32(db_to_gain(gain_db))
+    ends = [*starts[1:], frames]
+    marks = tuple(ChapterMark(c.title, s / rate, e / rate)
+                  for c, s, e in zip(file.chapters, starts, ends, strict=True))
+
+    fmt = options.format
+    out_bytes = frames / rate * options.sample_rate * options.channels * options.bit_depth / 8
+    if fmt is ExportFormat.WAV and out_bytes > WAV_LIMIT - 1024 * 1024:
+        warnings.append(f"{file.name} is {out_bytes / 1024**3:.1f} GiB, over the 4 GiB a WAV "
+                        "file can hold; it was written as RF64, which some players cannot "
+                        "read. Export one file per chapter for plain WAV files.")
+
+    # Pass 2: master and encode.
+    tags = info_tags(plan.metadata, file.title, file.track, file.tracks)
+    meta_path: Path | None = None
+    if fmt is ExportFormat.M4B:
+        meta_path = staging / f".{index}.ffmetadata"
+        chapters = [(c.title, s, e) for c, s, e in zip(file.chapters, starts, ends, strict=True)]
+        meta_path.write_text(ffmetadata({"title": file.title}, chapters, rate), encoding="utf-8")
+    path = staging / file.name
+    encoder = Encoder(_encoder_args(options, rate, meta_path, tags), path)
+    tone = room_tone(rate, mastering.room_tone_db) if mastering.room_tone_db is not None else None
+    ceiling = db_to_gain(mastering.ceiling_dbtp)
+    written = 0
+    limited = 0
+    try:
+        for piece in iter_pieces(file, rate, options, audio):
+            cancel.raise_if_cancelled("export")
+            if piece.samples is None:
+                y = np.zeros(piece.frames, dtype=np.float32)
+            else:
+                y = piece.samples
+                y *= gain
+                limited += limit(y, ceiling, rate)
+            if tone is not None and len(y):
+                _add_loop(y, tone, written)
+            encoder.write(y)
+            written += len(y)
+            progress.advance("encoding", len(y) / rate, file, index)
+        encoder.finish()
+    except BaseException:
+        encoder.kill()
+        raise
+    if written != frames:  # pragma: no cover - the layout is deterministic
+        raise ExportError(f"{file.name}: the two passes disagree ({frames} != {written})")
+    if meta_path is not None:
+        meta_path.unlink()
+
+    write_tags(path, fmt, plan.metadata, file.title, file.track, file.tracks,
+               marks if len(marks) > 1 else ())
+    report = None
+    if options.acx_check:
+        cancel.raise_if_cancelled("export")
+        report = acx.measure(path, fmt)
+        progress.advance("checking", frames / rate, file, index)
+    return ExportedFile(
+        name=file.name,
+        path=path,
+        kind=file.kind,
+        duration_s=frames / rate,
+        chapters=marks,
+        gain_db=gain_db,
+        limited_s=limited / rate,
+        size=path.stat().st_size,
+        acx=report,
+    )
+
+
+def _add_loop(y: np.ndarray[Any, np.dtype[np.float32]], loop: np.ndarray[Any, np.dtype[
+        np.float32]], position: int) -> None:
+    """Add ``loop`` (repeated) to ``y`` as if ``y`` started at ``position`` of the stream."""
+    n = len(loop)
+    offset = position % n
+    done = 0
+    while done < len(y):
+        take = min(len(y) - done, n - offset)
+        y[done : done + take] += loop[offset : offset + take]
+        done += take
+        offset = 0
+
+
+def _check_target(plan: ExportPlan) -> Path:
+    target = plan.target
+    parent = target.parent
+    if not parent.is_dir():
+        raise ExportError(f"{parent}: the folder does not exist")
+    if plan.options.layout is Layout.PER_CHAPTER:
+        if target.exists() and not target.is_dir():
+            raise ExportError(f"{target}: is a file; a per-chapter export writes a folder")
+    elif target.is_dir():
+        raise ExportError(f"{target}: is a folder; give a file name")
+    return parent
+
+
+def _package(
+    plan: ExportPlan, files: list[ExportedFile], staging: Path, reports: list[acx.AcxReport]
+) -> tuple[list[ExportedFile], list[Path]]:
+    """Move the staged files (and reports) into place; return them with their final paths."""
+    target = plan.target
+    layout = plan.options.layout
+    report_paths: list[Path] = []
+    if reports:
+        acx.write_reports(reports, staging / f"{REPORT_NAME}.csv", staging / f"{REPORT_NAME}.json")
+    moves: list[tuple[Path, Path]] = []
+    placed: list[ExportedFile] = []
+    if layout is Layout.ZIP:
+        archive = staging / ".archive.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for f in files:
+                zf.write(f.path, f.name)
+            for suffix in (".csv", ".json") if reports else ():
+                zf.write(staging / f"{REPORT_NAME}{suffix}", f"{REPORT_NAME}{suffix}")
+        moves.append((archive, target))
+        placed = [dataclasses.replace(f, path=target) for f in files]
+        for suffix in (".csv", ".json") if reports else ():
+            dest = target.with_name(f"{target.stem}.acx{suffix}")
+            moves.append((staging / f"{REPORT_NAME}{suffix}", dest))
+            report_paths.append(dest)
+    else:
+        if layout is Layout.SINGLE:
+            folder = target.parent
+            names = {f.name: (target if f.kind == "book" else folder / f.name) for f in files}
+            report_base = target.with_name(f"{target.stem}.acx")
+        else:
+            folder = target
+            folder.mkdir(exist_ok=True)
+            names = {f.name: folder / f.name for f in files}
+            report_base = folder / REPORT_NAME
+        for f in files:
+            moves.append((f.path, names[f.name]))
+            placed.append(dataclasses.replace(f, path=names[f.name]))
+        for suffix in (".csv", ".json") if reports else ():
+            dest = report_base.with_name(report_base.name + suffix)
+            moves.append((staging / f"{REPORT_NAME}{suffix}", dest))
+            report_paths.append(dest)
+    umask = os.umask(0)
+    os.umask(umask)
+    for source, dest in moves:
+        os.chmod(source, 0o666 & ~umask)
+        os.replace(source, dest)
+    return placed, report_paths
+
+
+def run_export(
+    plan: ExportPlan,
+    audio: AudioSource | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ExportResult:
+    """Write the export ``plan`` describes; safe to run on a worker thread.
+
+    Args:
+        audio: returns a take's audio bytes for takes not held in memory (for example
+            ``store.load_take_audio`` of a store opened read-only for the worker).
+        progress: called with an :class:`ExportProgress` as the work advances.
+        cancel: polled between paragraphs; a cancel stops the export, removes everything it
+            wrote, and raises :class:`studio.core.errors.Cancelled`.
+
+    Raises:
+        ExportError: a take's audio cannot be used (the message names the paragraph), the
+            target cannot be written, or ffmpeg failed.
+        Cancelled: the export was cancelled; nothing was changed on disk.
+    """
+    started = time.monotonic()
+    cancel = cancel or CancelToken()
+    parent = _check_target(plan)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{plan.target.name}.", suffix=".partial",
+                                        dir=parent))
+    except OSError as exc:
+        raise ExportError(f"{parent}: cannot write here ({exc.strerror})") from None
+    tracker = _Progress(plan, progress)
+    warnings = list(plan.warnings)
+    try:
+        files = [
+            _export_file(plan, f, n, staging, audio, tracker, cancel, warnings)
+            for n, f in enumerate(plan.files, 1)
+        ]
+        reports: list[acx.AcxReport] = []
+        if plan.options.acx_check:
+            reports = acx.check_consistency([f.acx for f in files if f.acx is not None])
+            files = [dataclasses.replace(f, acx=r) for f, r in zip(files, reports, strict=True)]
+            long = [f.name for f in files if f.duration_s > acx.DURATION_MAX_S]
+            if long:
+                warnings.append(f"{long[0]} is longer than ACX's 120 minutes per file; "
+                                "export one file per chapter for ACX")
+        cancel.raise_if_cancelled("export")
+        try:
+            placed, report_paths = _package(plan, files, staging, reports)
+        except OSError as exc:
+            raise ExportError(f"{plan.target}: cannot be written ({exc.strerror or exc})") \
+                from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    tracker.finish(plan.target.name)
+    options = plan.options
+    record = ExportRecord(
+        id=ExportId(new_id()),
+        path=str(plan.target),
+        format=options.format.value,
+        chapter_ids=plan.chapter_ids,
+        settings={
+            "layout": options.layout.value,
+            "bitrate_kbps": options.bitrate,
+            "bit_depth": options.bit_depth if options.bitrate is None else None,
+            "sample_rate": options.sample_rate,
+            "channels": options.channels,
+            "mastering": {
+                "mode": options.mastering.mode.value,
+                "target": options.mastering.target,
+                "ceiling_dbtp": options.mastering.ceiling_dbtp,
+                "room_tone_db": options.mastering.room_tone_db,
+            },
+            "files": [f.name for f in placed],
+            "duration_s": round(sum(f.duration_s for f in placed), 3),
+            "acx_passed": all(r.passed for r in reports) if reports else None,
+            "warnings": warnings,
+        },
+    )
+    return ExportResult(
+        target=plan.target,
+        files=tuple(placed),
+        reports=tuple(report_paths),
+        warnings=tuple(warnings),
+        seconds=time.monotonic() - started,
+        record=record,
+    )
+
+
+def record_export(project: Project, result: ExportResult) -> Changes:
+    """Record a finished export in the project (on the thread that owns the project)."""
+    return add_export_record(project, result.record)
