@@ -290,13 +290,11 @@ class ProjectEditCommand(QUndoCommand):
             removed = {c.id for c in self._before["chapters"]} - {
                 c.id for c in self._after["chapters"]}
             if removed:  # load the audio of what goes, so undo can bring it back
-                ids = {t.id for c in self._before["chapters"] if c.id in removed
-                       for b in c.blocks for t in b.takes}
-                media = self.session.media_for(ids)
+                # (from the file by id: the chapters are no longer in the project to search)
                 for c in self._before["chapters"]:
                     if c.id in removed:
                         for b in c.blocks:
-                            b.takes = [media.get(t.id, t) for t in b.takes]
+                            b.takes = [self.session.take_media(t) for t in b.takes]
 
     def redo(self) -> None:
         if self._after is None:
