@@ -17,7 +17,7 @@ from pathlib import Path
 from studio import __version__
 from studio.core.errors import StudioError
 
-SUBCOMMANDS = ("import", "info", "export-text", "sample", "render", "voices")
+SUBCOMMANDS = ("import", "info", "export-text", "sample", "render", "voices", "export")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,6 +82,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from studio.cli_render import add_parsers
 
     add_parsers(sub)
+
+    from studio.cli_export import add_parser as add_export_parser
+
+    add_export_parser(sub)
     return parser
 
 
@@ -204,6 +208,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return cmd_render(args)
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from studio.cli_export import cmd_export
+
+    return cmd_export(args)
+
+
 def _cmd_voices(args: argparse.Namespace) -> int:
     from studio.cli_render import cmd_voices
 
@@ -231,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sample": _cmd_sample,
         "render": _cmd_render,
         "voices": _cmd_voices,
+        "export": _cmd_export,
     }
     # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
     # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.
