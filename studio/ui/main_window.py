@@ -32,6 +32,7 @@ from studio.ui import commands
 from studio.ui.delegates import BlockDelegate
 from studio.ui.editor_actions import install_editor_actions
 from studio.ui.errors import show_error
+from studio.ui.export_dialog import ExportDialog
 from studio.ui.find_replace import install_find_replace
 from studio.ui.models import BlockListModel
 from studio.ui.panels.chapters import ChapterOrderModel, ChaptersPanel
@@ -58,6 +59,7 @@ class MainWindow(QMainWindow):
         self._player_sink = player_sink
         self.session: ProjectSession | None = None
         self.controller: GenerationController | None = None
+        self.export_dialog: ExportDialog | None = None
         self._last_spoken: frozenset[str] = frozenset()
         self.setObjectName("MainWindow")
         self.chapters_model = ChapterOrderModel()
@@ -213,6 +215,11 @@ class MainWindow(QMainWindow):
         self.properties_action = QAction("Project &Properties…", self)
         self.properties_action.triggered.connect(self._on_properties)
         file_menu.addAction(self.properties_action)
+        self.export_action = QAction("&Export…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.setToolTip("Export chapters or the book as MP3, WAV, FLAC or M4B")
+        self.export_action.triggered.connect(self.open_export)
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         self.file_menu = file_menu
@@ -332,6 +339,11 @@ class MainWindow(QMainWindow):
         return self.session.store if self.session is not None else None
 
     def _close_store(self) -> None:
+        if self.export_dialog is not None:  # its files are written before the project goes
+            self.export_dialog.cancel_and_wait()
+            self.export_dialog.close()
+            self.export_dialog.deleteLater()
+            self.export_dialog = None
         if self.controller is not None and self.controller.running:
             self.controller.abort()
             self.controller.wait(10)
@@ -411,6 +423,24 @@ class MainWindow(QMainWindow):
 
         if self.session is not None:
             ProjectPropertiesDialog(self.session, self).open()
+
+    def open_export(self) -> ExportDialog | None:
+        """Show the Export dialog for the open project (File ▸ Export…)."""
+        if self.session is None:
+            return None
+        dialog = self.export_dialog
+        if dialog is None:
+            chapter = self.blocks_model.chapter
+            dialog = ExportDialog(self.session, self.controller,
+                                  chapter.id if chapter is not None else None, self)
+            self.export_dialog = dialog
+        elif not dialog.running and self.blocks_model.chapter is not None:
+            dialog.set_current_chapter(self.blocks_model.chapter.id)
+        if dialog.isVisible():  # already open: bring it to the front
+            dialog.raise_()
+            dialog.activateWindow()
+        dialog.show()
+        return dialog
 
     def _on_save(self) -> None:
         if self.session is not None and self.session.save_now():

@@ -43,7 +43,8 @@ def select_rows(window: MainWindow, *rows: int) -> None:
     window.block_view.setCurrentIndex(window.blocks_model.index(rows[-1]))
 
 
-def test_cast_generate_edit_regenerate_restore(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cast_generate_edit_regenerate_restore(window: MainWindow, qtbot,  # type: ignore[no-untyped-def]
+                                               tmp_path: Path) -> None:
     session = window.session
     assert session is not None and window.controller is not None
     project = session.project
@@ -90,6 +91,26 @@ def test_cast_generate_edit_regenerate_restore(window: MainWindow, qtbot) -> Non
     assert history.list.item(1).text().startswith("●")
     session.undo_stack.undo()
     assert chapter.blocks[2].current_take_id == chapter.blocks[2].takes[1].id
+
+    # Export the chapter as MP3 through File ▸ Export.
+    from mutagen.mp3 import MP3
+    from PySide6.QtCore import Qt
+
+    from studio.ui.export_dialog import select_data
+
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    assert dialog is not None
+    select_data(dialog.scope, "chapter")
+    select_data(dialog.format, "mp3")
+    select_data(dialog.quality, 192)
+    select_data(dialog.layout_box, "single")
+    dialog.set_destination(tmp_path / "fox.mp3")
+    with qtbot.waitSignal(dialog.exported, timeout=60_000):
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    info = MP3(tmp_path / "fox.mp3").info
+    assert info.sample_rate == 44100 and info.bitrate == 192_000 and info.length > 5
+    assert project.exports[-1].path == str(tmp_path / "fox.mp3")
 
 
 def test_voice_settings_apply_stale_and_refusal(window: MainWindow) -> None:
