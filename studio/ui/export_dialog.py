@@ -313,6 +313,7 @@ class ExportDialog(QDialog):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("%p%")
+        self.progress.setVisible(False)  # until the first conversion or export
         self.status = QLabel()
         self.status.setObjectName("exportStatus")
         self.status.setWordWrap(True)
@@ -699,6 +700,7 @@ class ExportDialog(QDialog):
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setValue(0)
+            self.progress.setVisible(True)
 
     def start_export(self) -> None:
         """Export as the dialog describes (converting missing paragraphs first if chosen)."""
@@ -1035,6 +1037,9 @@ class ExportDialog(QDialog):
         elif passed is False:
             failing = sum(1 for f in checked if f.acx is not None and not f.acx.passed)
             lines.append(f"{failing} of {len(checked)} files fail an ACX check (in red).")
+            if result.record.format != ExportFormat.MP3.value:
+                lines[-1] += " ACX takes MP3 files only; the other checks still say how the " \
+                             "audio measures."
         if result.reports:
             links = " · ".join(
                 f'<a href="{QUrl.fromLocalFile(str(p)).toString()}">{html.escape(p.name)}</a>'
@@ -1044,6 +1049,16 @@ class ExportDialog(QDialog):
         self.reports_label.setText("<br>".join(lines))
         self.results_box.setVisible(True)
         self.open_folder_button.setEnabled(True)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Grow to show the results without squeezing the choices (within the screen)."""
+        wanted = self.sizeHint().height()
+        screen = self.screen()
+        if screen is not None:
+            wanted = min(wanted, screen.availableGeometry().height() - 60)
+        if self.height() < wanted:
+            self.resize(self.width(), wanted)
 
     def result_folder(self) -> Path | None:
         """Return the folder holding the last export's files."""
