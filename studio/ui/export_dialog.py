@@ -259,6 +259,7 @@ class ExportDialog(QDialog):
         self.closing = QComboBox()
         self._chapter_titles: list[tuple[ChapterId, str]] = []
         self._sync_chapters()
+        self._name_current_chapter()
         for combo in (self.opening, self.closing):
             combo.currentIndexChanged.connect(self._on_scope_changed)
         self.opening.setToolTip("A chapter played first, as its own file (ACX: opening credits)")
@@ -409,6 +410,7 @@ class ExportDialog(QDialog):
         if self.current_chapter is not None and all(
                 c.id != self.current_chapter for c in self.project.chapters):
             self.current_chapter = None
+        self._name_current_chapter()
         self._readiness_timer.start()
 
     def set_current_chapter(self, chapter_id: ChapterId | None) -> None:
@@ -416,8 +418,14 @@ class ExportDialog(QDialog):
         if chapter_id == self.current_chapter:
             return
         self.current_chapter = chapter_id
+        self._name_current_chapter()
         self._update_destination(rename=True)
         self.refresh_readiness()
+
+    def _name_current_chapter(self) -> None:
+        title = next((c.title for c in self.project.chapters if c.id == self.current_chapter),
+                     None)
+        self.scope.setItemText(0, f"Current chapter: {title}" if title else "Current chapter")
 
     # -- remembered choices ------------------------------------------------------------------
 
@@ -934,6 +942,9 @@ class ExportDialog(QDialog):
         from studio.core.settings import load_settings
 
         assert self.controller is not None
+        if self.controller.running:  # the window started a render it had queued
+            self._end_conversion("Another render started; export when it has finished.")
+            return
         plan = self._pending.pop(0)
         settings = load_settings()
         try:

@@ -216,3 +216,49 @@ def test_damaged_take_is_reported_by_paragraph(window: MainWindow, qtbot, tmp_pa
     assert "chapter 1 'The Fox and the Grapes', paragraph 2" in str(errors[0])
     assert not (tmp_path / "fox.mp3").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_convert_first_with_elevenlabs_confirms_the_cost(qtbot, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                         fake_eleven) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "test-key")
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", fake_eleven.base_url)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    questions: list[str] = []
+
+    def question(_parent: object, _title: str, text: str, *a: object) -> object:
+        questions.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    project = m.Project(title="Fog", author="A. Writer", model_id="eleven_multilingual_v2")
+    m.add_voice(project, m.Voice(m.VoiceId("narrator"), "Narrator", engine="elevenlabs",
+                                 engine_voice_id="21m00Tcm4TlvDq8ikWAM"))
+    project.default_voice_id = m.VoiceId("narrator")
+    m.add_chapter(project, "The River", [f"River paragraph {n}: the fog lay thick."
+                                         for n in range(1, 4)])
+    path = tmp_path / "fog.studio"
+    ProjectStore.create(path, project).close()
+    window = MainWindow(player_sink=NullSink())
+    qtbot.addWidget(window)
+    window.open_project(path)
+    dialog = open_dialog(window, qtbot)
+    target = tmp_path / "fog.mp3"
+    choose(dialog, "book", "mp3", 192, "single", target)
+    assert dialog.readiness_label.text().startswith("3 of 3 paragraphs have no audio yet")
+    assert "credits" in dialog.readiness_label.text()
+
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)  # "No": nothing is sent
+    assert len(questions) == 1 and "credits" in questions[0]
+    assert not dialog.running and not fake_eleven.requests and not target.exists()
+
+    click_export(dialog, qtbot)  # "Yes": converted, then exported
+    assert len(questions) == 2
+    loaded = window.project
+    assert loaded is not None
+    assert all(m.block_status(loaded, b) is m.BlockStatus.CONVERTED
+               for _, b in loaded.iter_blocks())
+    audio = MP3(target)
+    assert audio.info.bitrate == 192_000 and audio.info.length > 3
+    assert str(audio.tags["TPE1"]) == "A. Writer"
