@@ -262,3 +262,17 @@ def test_convert_first_with_elevenlabs_confirms_the_cost(qtbot, tmp_path: Path, 
     audio = MP3(target)
     assert audio.info.bitrate == 192_000 and audio.info.length > 3
     assert str(audio.tags["TPE1"]) == "A. Writer"
+
+
+def test_closing_the_window_cancels_the_export(window: MainWindow, qtbot,  # type: ignore[no-untyped-def]
+                                               tmp_path: Path) -> None:
+    generate(window, qtbot, book=True)
+    dialog = open_dialog(window, qtbot)
+    out = tmp_path / "out"
+    out.mkdir()
+    choose(dialog, "book", "flac", 24, "zip", out / "Fables.zip")
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
+    window.close()  # the project closes: the export is cancelled and waited for
+    assert window.export_dialog is None and window.session is None
+    assert list(out.iterdir()) == []
