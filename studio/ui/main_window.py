@@ -295,6 +295,9 @@ class MainWindow(QMainWindow):
 
     def open_project(self, path: Path) -> None:
         """Open the project at ``path`` (closing the current one)."""
+        if self.store is not None and Path(path).resolve() == self.store.path.resolve():
+            self._remember_recent(Path(path))
+            return  # already open here (opening it again would meet our own lock)
         store = ProjectStore.open(path)
         try:
             project = store.load()

@@ -80,3 +80,13 @@ def test_dock_layout_is_remembered(qtbot, tmp_path: Path) -> None:  # type: igno
     dock = second.findChild(QDockWidget, "historyDock")
     assert dock is not None and not dock.isVisible()
     assert next(a for a in second.view_menu.actions() if a.text() == "History").isChecked() is False
+
+
+def test_opening_the_open_project_again_is_harmless(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = create_sample_project(tmp_path / "s.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    session = window.session
+    window.open_project(path)  # e.g. from Open Recent
+    assert window.session is session and window.chapters_model.rowCount() == 4
