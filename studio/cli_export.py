@@ -50,7 +50,8 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("project", metavar="BOOK.studio", type=Path)
     p.add_argument("-o", "--output", required=True, type=Path, metavar="PATH",
-                   help="a folder for --per-chapter, a file for --single and --zip")
+                   help="a folder for --per-chapter, a file for --single, --zip and "
+                   "--paragraphs")
     p.add_argument("--format", choices=[f.value for f in ExportFormat], default="mp3")
     p.add_argument("--chapters", type=chapter_ranges, metavar="1,3-5",
                    help="chapters to export (default: all)")
@@ -62,6 +63,8 @@ def add_parser(sub: Any) -> None:
                         help="one file with chapter marks (default for M4B)")
     layout.add_argument("--zip", dest="layout", action="store_const", const=Layout.ZIP,
                         help="a ZIP of per-chapter files")
+    layout.add_argument("--paragraphs", dest="layout", action="store_const",
+                        const=Layout.PARAGRAPHS, help="a ZIP of one file per paragraph")
     p.add_argument("--bitrate", type=int, metavar="K",
                    help=f"kbps: MP3 {'/'.join(map(str, MP3_BITRATES))} CBR (default 192), "
                    f"M4B {'/'.join(map(str, AAC_BITRATES))} (default 64)")

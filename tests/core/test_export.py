@@ -233,6 +233,18 @@ def test_zip_holds_one_file_per_chapter_and_the_report(book, tmp_path: Path) -> 
                                                           "book.zip"]
 
 
+def test_zip_of_paragraphs(book, tmp_path: Path) -> None:
+    options = ExportOptions(format=MP3, layout=Layout.PARAGRAPHS, chapters=(ChapterId("c1"),),
+                            acx_check=False)
+    result = export_project(book, options, tmp_path / "paras.zip")
+    with zipfile.ZipFile(tmp_path / "paras.zip") as zf:
+        assert zf.namelist() == ["002-001 - Chapter 2.mp3", "002-002 - Chapter 2.mp3",
+                                 "002-003 - Chapter 2.mp3"]
+    takes = [b.current_take.duration for b in book.chapters[1].blocks]
+    for f, seconds in zip(result.files, takes, strict=True):
+        assert 0.5 * seconds < f.duration_s <= seconds  # the engine's silence trimmed
+
+
 def test_single_file_is_the_chapters_back_to_back(book, tmp_path: Path) -> None:
     per = export_project(book, ExportOptions(format=ExportFormat.WAV, acx_check=False),
                          tmp_path / "chapters")

@@ -11,7 +11,9 @@ The same pieces come out on every pass (measure, then encode): the layout is det
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,8 +42,25 @@ class Piece:
     starts_chapter: bool = False
 
 
+def _fetch(part: ChapterPart, para: Paragraph, audio: AudioSource | None) -> bytes:
+    if para.audio is not None:
+        return para.audio
+    if audio is None:
+        raise ExportError(f"{_where(part, para)}: its audio is not loaded")
+    try:
+        return audio(para.take_id)
+    except StudioError as exc:
+        raise ExportError(f"{_where(part, para)}: its audio cannot be used ({exc}); generate it "
+                          "again") from exc
+
+
+def _where(part: ChapterPart, para: Paragraph) -> str:
+    return f"chapter {part.number} '{part.title}', paragraph {para.number}"
+
+
 def load_take(
-    part: ChapterPart, para: Paragraph, rate: int, audio: AudioSource | None
+    part: ChapterPart, para: Paragraph, rate: int, audio: AudioSource | None,
+    data: bytes | None = None,
 ) -> Samples:
     """Return a paragraph's take as float32 mono at ``rate`` with its voice's volume.
 
@@ -49,17 +68,13 @@ def load_take(
         ExportError: the audio is missing, damaged or undecodable; the message names the
             chapter and paragraph.
     """
-    where = f"chapter {part.number} '{part.title}', paragraph {para.number}"
+    if data is None:
+        data = _fetch(part, para, audio)
     try:
-        data = para.audio
-        if data is None:
-            if audio is None:
-                raise ExportError("its audio is not loaded")
-            data = audio(para.take_id)
         samples, take_rate = decode(data, para.format)
     except StudioError as exc:
-        raise ExportError(f"{where}: its audio cannot be used ({exc}); generate it again") \
-            from exc
+        raise ExportError(f"{_where(part, para)}: its audio cannot be used ({exc}); generate "
+                          "it again") from exc
     samples = resample(samples, take_rate, rate)
     if para.gain_db:
         samples = samples * np.float32(db_to_gain(para.gain_db))
@@ -68,9 +83,39 @@ def load_take(
     return samples
 
 
+def _takes(
+    file: FilePlan, rate: int, audio: AudioSource | None, workers: int
+) -> Iterator[Samples]:
+    """Yield the file's takes decoded, in order; ``workers`` threads decode ahead.
+
+    The audio source is only called from this (the caller's) thread: a project store's
+    connection belongs to one thread. Decoding (libsndfile, numpy) runs outside the GIL.
+    """
+    jobs = [(part, para) for part in file.chapters for para in part.paragraphs]
+    if workers < 1:
+        for part, para in jobs:
+            yield load_take(part, para, rate, audio)
+        return
+    pending: deque[Future[Samples]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="export-decode") as pool:
+        queue = iter(jobs)
+        try:
+            for part, para in queue:
+                pending.append(pool.submit(load_take, part, para, rate, audio,
+                                           _fetch(part, para, audio)))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
 def iter_pieces(
-    file: FilePlan, rate: int, options: ExportOptions, audio: AudioSource | None
-) -> Iterator[Piece]:
+    file: FilePlan, rate: int, options: ExportOptions, audio: AudioSource | None,
+    workers: int = 0,
+) -> Generator[Piece, None, None]:
     """Yield the pieces of ``file`` at ``rate``, in order.
 
     With ``trim_edges``, the engine's silence before a chapter's first sound and after its last
@@ -79,11 +124,12 @@ def iter_pieces(
     """
     fade = round(options.fade_ms / 1000 * rate)
     margin = round(_EDGE_MARGIN_S * rate)
+    takes = _takes(file, rate, audio, workers)
     for index, part in enumerate(file.chapters):
         last = len(part.paragraphs) - 1
         lead = trail = 0
         for n, para in enumerate(part.paragraphs):
-            x = load_take(part, para, rate, audio)
+            x = next(takes)
             if options.trim_edges and (n == 0 or n == last):
                 start, end = sound_bounds(x, rate)
                 cut_start = max(0, start - margin) if n == 0 else 0

@@ -35,6 +35,7 @@ class Layout(StrEnum):
     PER_CHAPTER = "per-chapter"  # one file per chapter, in a folder
     SINGLE = "single"  # one file for the whole scope (chapter markers where the format has them)
     ZIP = "zip"  # one file per chapter, in a ZIP archive
+    PARAGRAPHS = "paragraphs"  # one file per paragraph, in a ZIP archive
 
 
 class MasteringMode(StrEnum):

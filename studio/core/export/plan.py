@@ -79,7 +79,8 @@ class FilePlan:
 
     name: str  # file name (in the folder or ZIP; for a single file, the target's name)
     title: str  # its title tag
-    kind: str  # "chapter", "book", "opening-credits", "closing-credits" or "retail-sample"
+    kind: str  # "chapter", "book", "paragraph", "opening-credits", "closing-credits",
+    # or "retail-sample"
     track: int
     tracks: int
     chapters: tuple[ChapterPart, ...]
@@ -291,8 +292,8 @@ def plan_export(
 ) -> ExportPlan:
     """Return the files an export of ``project`` to ``target`` will write.
 
-    ``target`` is a file for :attr:`Layout.SINGLE` and :attr:`Layout.ZIP`, a folder for
-    :attr:`Layout.PER_CHAPTER`.
+    ``target`` is a folder for :attr:`Layout.PER_CHAPTER`, else a file (``.zip`` for
+    :attr:`Layout.ZIP` and :attr:`Layout.PARAGRAPHS`).
 
     Raises:
         ExportError: the options are invalid, the scope is empty, or paragraphs have no audio
@@ -304,7 +305,7 @@ def plan_export(
     if options.layout is Layout.SINGLE and target.suffix.lower() != fmt.suffix:
         raise ExportError(f"{target}: a {fmt.value.upper()} export's file name must end in "
                           f"{fmt.suffix}")
-    if options.layout is Layout.ZIP and target.suffix.lower() != ".zip":
+    if options.layout in (Layout.ZIP, Layout.PARAGRAPHS) and target.suffix.lower() != ".zip":
         raise ExportError(f"{target}: a ZIP export's file name must end in .zip")
     metadata = options.metadata or Metadata.from_project(project)
     scope = _scope(project, options.chapters)
@@ -362,6 +363,15 @@ def plan_export(
     if options.layout is Layout.SINGLE:
         files.append(FilePlan(target.name, metadata.title or target.stem, "book", 1, 1,
                               tuple(p for _, p in parts)))
+    elif options.layout is Layout.PARAGRAPHS:
+        count = sum(len(p.paragraphs) for _, p in parts)
+        for _, p in parts:
+            for para in p.paragraphs:
+                single = ChapterPart(p.chapter_id, p.title, p.number, (para,), 0.0, 0.0,
+                                     p.pause_s)
+                files.append(FilePlan(
+                    f"{p.number:03d}-{para.number:03d} - {safe_name(p.title, 60)}{ext}",
+                    f"{p.title} ¶{para.number}", "paragraph", len(files) + 1, count, (single,)))
     else:
         width = max(2, len(str(len(parts))))
         seen: set[str] = set()

@@ -202,20 +202,24 @@ def _export_file(
     sumsq = 0.0
     frames = 0
     starts: list[int] = []
-    for piece in iter_pieces(file, rate, options, audio):
-        cancel.raise_if_cancelled("export")
-        if piece.starts_chapter:
-            starts.append(frames)
-        if piece.samples is None:
-            if lufs is not None:
-                lufs.add_silence(piece.frames)
-        else:
-            x = piece.samples
-            sumsq += float(np.dot(x, x))
-            if lufs is not None:
-                lufs.add(x)
-        frames += piece.frames
-        progress.advance("measuring", piece.frames / rate, file, index)
+    measured = iter_pieces(file, rate, options, audio, workers=2)  # decode ahead on 2 cores
+    try:
+        for piece in measured:
+            cancel.raise_if_cancelled("export")
+            if piece.starts_chapter:
+                starts.append(frames)
+            if piece.samples is None:
+                if lufs is not None:
+                    lufs.add_silence(piece.frames)
+            else:
+                x = piece.samples
+                sumsq += float(np.dot(x, x))
+                if lufs is not None:
+                    lufs.add(x)
+            frames += piece.frames
+            progress.advance("measuring", piece.frames / rate, file, index)
+    finally:
+        measured.close()
     gain_db = _gain_db(options, sumsq, frames, lufs.integrated if lufs else None)
     gain = np.float32(db_to_gain(gain_db))
     ends = [*starts[1:], frames]
@@ -243,7 +247,8 @@ def _export_file(
     written = 0
     limited = 0
     try:
-        for piece in iter_pieces(file, rate, options, audio):
+        pieces = iter_pieces(file, rate, options, audio, workers=1)  # ffmpeg has the other core
+        for piece in pieces:
             cancel.raise_if_cancelled("export")
             if piece.samples is None:
                 y = np.zeros(piece.frames, dtype=np.float32)
@@ -260,6 +265,8 @@ def _export_file(
     except BaseException:
         encoder.kill()
         raise
+    finally:
+        pieces.close()
     if written != frames:  # pragma: no cover - the layout is deterministic
         raise ExportError(f"{file.name}: the two passes disagree ({frames} != {written})")
     if meta_path is not None:
@@ -322,7 +329,7 @@ def _package(
         acx.write_reports(reports, staging / f"{REPORT_NAME}.csv", staging / f"{REPORT_NAME}.json")
     moves: list[tuple[Path, Path]] = []
     placed: list[ExportedFile] = []
-    if layout is Layout.ZIP:
+    if layout in (Layout.ZIP, Layout.PARAGRAPHS):
         archive = staging / ".archive.zip"
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             for f in files:
