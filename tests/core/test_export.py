@@ -492,3 +492,39 @@ def test_options_are_checked(book, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="is a file"):
         export_project(book, ExportOptions(), tmp_path / "file")
     assert os.listdir(tmp_path) == ["file"]
+
+
+def test_offline_narration_exports_with_its_break_in_place(tmp_path: Path) -> None:
+    """A real take from the offline engine: the break's silence is where its words put it."""
+    from studio.core.engines.offline import OfflineEngine
+    from studio.core.generation import make_take, plan_render
+    from studio.core.model import Project, add_chapter, add_take
+
+    project = Project(title="Spoken")
+    add_voice(project, Voice(VoiceId("v"), "Narrator", engine="offline", engine_voice_id="en-us"))
+    add_chapter(project, "Only", ["The first paragraph is short.",
+                                  'Wait for it. <break time="2.0s" /> There it was.'])
+    engine = OfflineEngine()
+    for job in plan_render(project, engine="offline").jobs:
+        add_take(project, make_take([(job, engine.synthesize(job.request))], "offline"))
+    options = ExportOptions(format=ExportFormat.WAV, layout=Layout.SINGLE, trim_edges=False,
+                            head_s=1.0, paragraph_pause_s=0.5,
+                            mastering=Mastering(room_tone_db=None), acx_check=False)
+    export_project(project, options, tmp_path / "spoken.wav")
+    first, second = (b.current_take for b in project.chapters[0].blocks)
+    after = next(w for w in second.word_timings if w.word.lower().startswith("there"))
+    second_starts = 1.0 + first.duration + 0.5
+    levels = window_levels(tmp_path / "spoken.wav")
+    quiet = levels < -60
+    # The longest quiet stretch inside the second paragraph is the break, ending at "There".
+    lo, hi = int(second_starts * 100), int((second_starts + second.duration) * 100)
+    runs, start = [], None
+    for i in range(lo, hi):
+        if quiet[i] and start is None:
+            start = i
+        if not quiet[i] and start is not None:
+            runs.append((i - start, start, i))
+            start = None
+    length, _, end = max(runs)
+    assert length >= 190  # 2 s, in 10 ms windows
+    assert end / 100 == pytest.approx(second_starts + after.start, abs=0.06)
