@@ -281,10 +281,14 @@ class ChaptersPanel(QWidget):
         for act, label in ((self.add_action, "Add"), (self.rename_action, "Rename"),
                            (self.delete_action, "Delete"), (self.move_up_action, "▲"),
                            (self.move_down_action, "▼")):
+            # Short labels (not the action's text): the sidebar must stay narrow.
             button = QToolButton()
-            button.setDefaultAction(act)
             button.setText(label)
+            button.setToolTip(act.toolTip())
             button.setAutoRaise(True)
+            button.clicked.connect(act.trigger)
+            act.enabledChanged.connect(button.setEnabled)
+            button.setEnabled(act.isEnabled())
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
