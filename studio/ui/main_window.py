@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from studio import __version__
 from studio.core.engines import EngineVoice
 from studio.core.errors import StudioError
+from studio.core.generation import Plan
 from studio.core.importing import FORMATS
 from studio.core.model import BlockId, Project, project_info
 from studio.core.store import SUFFIX, ProjectStore
@@ -37,13 +38,14 @@ from studio.ui.find_replace import install_find_replace
 from studio.ui.models import BlockListModel
 from studio.ui.panels.chapters import ChapterOrderModel, ChaptersPanel
 from studio.ui.panels.history import HistoryPanel
+from studio.ui.panels.queue import QueuePanel
 from studio.ui.panels.voices import VoicesPanel
 from studio.ui.player import OutputSink
 from studio.ui.player_bar import PlayerBar
 from studio.ui.session import ProjectSession
 from studio.ui.theme import add_theme_menu
 from studio.ui.waveform import WaveformView
-from studio.ui.workers import GenerationController
+from studio.ui.workers import GenerationController, GenerationScope
 
 MAX_RECENT = 8
 
@@ -150,6 +152,18 @@ class MainWindow(QMainWindow):
             scroll.setWidget(widget)
             dock.setWidget(scroll)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.queue_panel = QueuePanel()
+        self.queue_dock = QDockWidget("Queue", self)
+        self.queue_dock.setObjectName("queueDock")
+        self.queue_dock.setWidget(self.queue_panel)  # its list scrolls by itself
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.queue_dock)
+        history_dock = self.findChild(QDockWidget, "historyDock")
+        if history_dock is not None:  # a tab beside History; raised when a render starts
+            self.tabifyDockWidget(history_dock, self.queue_dock)
+            QTimer.singleShot(0, history_dock.raise_)  # once shown: History on top when idle
+        self.queue_panel.paragraph_activated.connect(self.select_paragraph)
+        self.queue_panel.retry_requested.connect(self._on_retry_requested)
+        self._pending: list[tuple[GenerationScope, int]] = []  # (scope, credits confirmed)
         self.block_view.selectionModel().currentRowChanged.connect(self._on_block_current)
         self.waveform = WaveformView()
         self.player_bar = PlayerBar(self.waveform, sink=self._player_sink)
@@ -255,13 +269,27 @@ class MainWindow(QMainWindow):
         self.generate_book_action = QAction("Generate &Book", self)
         self.generate_book_action.setShortcut(QKeySequence("Ctrl+Shift+G"))
         self.generate_book_action.triggered.connect(lambda: self.generate(book=True))
+        self.generate_selection_action = QAction("Generate &Selection", self)
+        self.generate_selection_action.setShortcut(QKeySequence("Ctrl+Alt+G"))
+        self.generate_selection_action.setToolTip(
+            "Generate the selected paragraphs that are not narrated yet")
+        self.generate_selection_action.triggered.connect(lambda: self.generate_selection())
+        self.regenerate_selection_action = QAction("&Regenerate Selection", self)
+        self.regenerate_selection_action.setShortcut(QKeySequence("Ctrl+Alt+R"))
+        self.regenerate_selection_action.setToolTip(
+            "Make a new take of each selected paragraph, even if it is narrated")
+        self.regenerate_selection_action.triggered.connect(
+            lambda: self.generate_selection(force=True))
         self.stop_action = QAction("&Stop Generating", self)
         self.stop_action.setShortcut(QKeySequence("Ctrl+."))
         self.stop_action.setEnabled(False)
         self.stop_action.triggered.connect(self._on_stop)
         generate_menu.addActions(
-            [self.generate_chapter_action, self.generate_book_action, self.stop_action]
+            [self.generate_chapter_action, self.generate_book_action,
+             self.generate_selection_action, self.regenerate_selection_action]
         )
+        generate_menu.addSeparator()
+        generate_menu.addAction(self.stop_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("mainToolbar")
         toolbar.addActions([self.generate_chapter_action, self.stop_action, self.lock_action])
@@ -313,6 +341,8 @@ class MainWindow(QMainWindow):
         self.controller.progress.connect(self._on_generation_progress)
         self.controller.job_failed.connect(self._on_job_failed)
         self.controller.finished.connect(self._on_generation_finished)
+        self._pending.clear()
+        self.queue_panel.set_controller(self.controller, project)
         self.blocks_model.generating = self.controller.generating
         self.blocks_model.failures = self.controller.failures
         self.blocks_model.on_edit = self._on_block_edited
@@ -653,48 +683,146 @@ class MainWindow(QMainWindow):
         self.blocks_model.refresh(frozenset({block_id}) | self._last_spoken)
         self._last_spoken = frozenset({block_id})
 
-    def generate(self, book: bool = False) -> None:
-        """Generate the chapter (or the whole book), after showing the cost of a paid render."""
-        from studio.core.engines.select import build_engine, choose_engine
+    def generate(self, book: bool = False, *, scope: GenerationScope | None = None) -> bool:
+        """Generate ``scope`` (by default the chapter shown, or the book with ``book``).
+
+        The cost of a paid render is shown and confirmed first. While a render runs, the
+        scope waits for it to end. Return whether a render started or was queued.
+        """
+        if self.session is None or self.controller is None:
+            return False
+        if scope is None:
+            chapter = self.blocks_model.chapter
+            if not book and chapter is None:
+                return False
+            scope = GenerationScope() if book or chapter is None else GenerationScope(
+                chapters=(chapter.id,))
+        planned = self._plan(scope)
+        if planned is None:
+            return False
+        name, why, plan = planned
+        if name != "offline" and not self._confirm_cost(plan, why, scope):
+            return False
+        if self.controller.running:
+            self._pending.append((scope, plan.credits if name != "offline" else 0))
+            self.statusBar().showMessage(
+                f"{plan.paragraphs} paragraphs will be generated when the current render "
+                "ends.", 8000)
+            return True
+        return self._start(name, plan)
+
+    def generate_selection(self, force: bool = False) -> bool:
+        """Generate the selected paragraphs; with ``force`` a new take even if narrated.
+
+        Regenerating refuses locked paragraphs and names them.
+        """
+        chapter = self.blocks_model.chapter
+        blocks = self.selected_blocks()
+        if self.session is None or chapter is None or not blocks:
+            self.statusBar().showMessage("Select the paragraphs to generate first.", 5000)
+            return False
+        if force:
+            chosen = set(blocks)
+            locked = [n for n, b in enumerate(chapter.blocks, 1) if b.id in chosen and b.locked]
+            if locked:
+                from studio.core.errors import EditError
+
+                show_error(self, EditError(
+                    f"Locked paragraphs are not regenerated: ¶{', ¶'.join(map(str, locked))} "
+                    f"of '{chapter.title}'. Unlock them first (Ctrl+L)."))
+                return False
+        return self.generate(scope=GenerationScope(blocks=tuple(blocks), force=force))
+
+    def _plan(self, scope: GenerationScope) -> tuple[str, str, Plan] | None:
+        """Return (engine name, why that engine, plan) for ``scope``, or None (reported)."""
+        from studio.core.engines.select import choose_engine
         from studio.core.generation import plan_render
         from studio.core.settings import load_settings
 
-        if self.session is None or self.controller is None or self.controller.running:
-            return
-        chapter = self.blocks_model.chapter
-        if not book and chapter is None:
-            return
+        assert self.session is not None
         settings = load_settings()
         try:
             name, why = choose_engine(None, settings)
             plan = plan_render(
-                self.session.project, engine=name,
-                chapters=None if book or chapter is None else [chapter.id],
+                self.session.project, engine=name, chapters=scope.chapters,
+                blocks=scope.blocks, force=scope.force,
                 output_format="wav_22050" if name == "offline" else settings.output_format,
             )
             if plan.problems and not plan.jobs:
                 raise StudioError(plan.problems[0])
-            if not plan.jobs:
-                self.statusBar().showMessage("Everything here is already narrated.", 5000)
-                return
-            if name != "offline":
-                answer = QMessageBox.question(
-                    self, "Generate narration",
-                    f"Generate {plan.paragraphs} paragraphs with {why}?\n\n"
-                    f"{plan.characters:,} characters, about {plan.credits:,} credits.",
-                )
-                if answer != QMessageBox.StandardButton.Yes:
-                    return
+        except StudioError as exc:
+            show_error(self, exc)
+            return None
+        if not plan.jobs:
+            hint = " (Regenerate Selection makes new takes)" if scope.blocks and not (
+                scope.force) else ""
+            self.statusBar().showMessage(f"Everything here is already narrated{hint}.", 5000)
+            return None
+        return name, why, plan
+
+    def _confirm_cost(self, plan: Plan, why: str, scope: GenerationScope) -> bool:
+        """Ask before a paid render, showing its characters and credits."""
+        verb = "Regenerate" if scope.force else "Generate"
+        kept = "\n\nEach gets a new take; the current ones stay in History." if (
+            scope.force) else ""
+        paragraphs = f"{plan.paragraphs} paragraph{'s' * (plan.paragraphs != 1)}"
+        answer = QMessageBox.question(
+            self, "Generate narration",
+            f"{verb} {paragraphs} with {why}?\n\n"
+            f"{plan.characters:,} characters, about {plan.credits:,} credits.{kept}",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _start(self, name: str, plan: Plan) -> bool:
+        from studio.core.engines.select import PLAN_CONCURRENCY, build_engine
+        from studio.core.settings import load_settings
+
+        assert self.controller is not None
+        settings = load_settings()
+        try:
             engine = build_engine(name, settings, for_render=True)
         except StudioError as exc:
             show_error(self, exc)
-            return
-        from studio.core.engines.select import PLAN_CONCURRENCY
-
+            return False
         # Automatic (0): the plan chosen in Settings; the render lowers it if the server says so.
         concurrency = 1 if name == "offline" else (
             settings.concurrency or PLAN_CONCURRENCY.get(settings.plan, 2))
         self.controller.start(plan, engine, concurrency=concurrency)
+        return True
+
+    def _start_pending(self) -> None:
+        """Start the first render that waited for the last one (asking again if it grew)."""
+        while self._pending and self.controller is not None and not self.controller.running:
+            scope, confirmed = self._pending.pop(0)
+            planned = self._plan(scope)
+            if planned is None:
+                continue
+            name, why, plan = planned
+            if name != "offline" and plan.credits > confirmed and not self._confirm_cost(
+                    plan, why, scope):
+                continue
+            if self._start(name, plan):
+                return
+
+    def _on_retry_requested(self, block_ids: list[str]) -> None:
+        running = self.controller is not None and self.controller.running
+        scope = GenerationScope(blocks=tuple(BlockId(b) for b in block_ids), force=True)
+        if self.generate(scope=scope) and running:
+            self.queue_panel.mark_queued(block_ids)
+
+    def select_paragraph(self, block_id: str) -> None:
+        """Show a paragraph in the editor: its chapter current, the paragraph selected."""
+        if self.project is None:
+            return
+        try:
+            chapter, row = self.project.locate(BlockId(block_id))
+        except StudioError:  # deleted since
+            return
+        self.chapters_panel.select_chapter(chapter.id)
+        index = self.blocks_model.index(row)
+        self.block_view.setCurrentIndex(index)
+        self.block_view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        self.block_view.setFocus()
 
     def _on_stop(self) -> None:
         if self.controller is not None:
@@ -705,6 +833,10 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(True)
         self.generate_chapter_action.setEnabled(False)
         self.generate_book_action.setEnabled(False)
+        self.generate_selection_action.setEnabled(False)
+        self.regenerate_selection_action.setEnabled(False)
+        self.queue_dock.show()
+        self.queue_dock.raise_()
         self.blocks_model.refresh()
 
     def _on_generation_progress(self, progress: object) -> None:
@@ -728,12 +860,20 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(False)
         self.generate_chapter_action.setEnabled(True)
         self.generate_book_action.setEnabled(True)
+        self.generate_selection_action.setEnabled(True)
+        self.regenerate_selection_action.setEnabled(True)
         self.blocks_model.refresh()
+        if summary.fatal is not None or summary.cancelled:  # stopped: queued renders go too
+            for scope, _ in self._pending:
+                self.queue_panel.mark_queued(list(scope.blocks or ()), queued=False)
+            self._pending.clear()
         if summary.fatal is not None:
             show_error(self, summary.fatal)
         else:
             failed = f", {len(summary.failed)} failed" if summary.failed else ""
+            skipped = f", {len(summary.skipped)} cancelled" if summary.skipped else ""
             stopped = " (stopped)" if summary.cancelled else ""
             self.statusBar().showMessage(
-                f"Generated {summary.takes} paragraphs{failed}{stopped}.", 8000)
+                f"Generated {summary.takes} paragraphs{failed}{skipped}{stopped}.", 8000)
+        self._start_pending()
 

@@ -9,15 +9,36 @@ touches the project and its file.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.engines import Engine
 from studio.core.errors import CancelToken
 from studio.core.generation import Plan
-from studio.core.model import BlockId
-from studio.core.scheduler import JobFailed, JobRetrying, RunSummary, Scheduler, TakeReady
+from studio.core.model import BlockId, ChapterId
+from studio.core.scheduler import (
+    JobFailed,
+    JobRetrying,
+    JobSkipped,
+    JobStarted,
+    RunSummary,
+    Scheduler,
+    TakeReady,
+)
 from studio.ui.session import ProjectSession
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationScope:
+    """What to generate: the whole book (the default), some chapters or some paragraphs.
+
+    With ``force``, paragraphs that are already narrated get a new take too.
+    """
+
+    chapters: tuple[ChapterId, ...] | None = None
+    blocks: tuple[BlockId, ...] | None = None
+    force: bool = False
 
 
 class GenerationController(QObject):
@@ -28,6 +49,11 @@ class GenerationController(QObject):
         progress(object): a scheduler Progress, at most once per finished paragraph.
         take_added(str): a paragraph's new take was recorded (block id).
         job_failed(str, str): a paragraph failed (block id, reason).
+        job_started(str, int, int): a paragraph's request is being sent (block id, part,
+            parts); again after each retry.
+        job_retrying(str, str): a paragraph's request waits to be retried (block id, reason).
+        job_skipped(str, object): a paragraph was cancelled before anything was sent for it
+            (block id, Progress).
         retrying(str): a request waits to be retried (reason).
         finished(object): the RunSummary, after every worker has stopped.
     """
@@ -36,6 +62,9 @@ class GenerationController(QObject):
     progress = Signal(object)
     take_added = Signal(str)
     job_failed = Signal(str, str)
+    job_started = Signal(str, int, int)
+    job_retrying = Signal(str, str)
+    job_skipped = Signal(str, object)
     retrying = Signal(str)
     finished = Signal(object)
     _event = Signal(object)  # worker thread -> GUI thread (queued)
@@ -47,6 +76,7 @@ class GenerationController(QObject):
         self.generating: set[BlockId] = set()
         self._cancel: CancelToken | None = None
         self._thread: threading.Thread | None = None
+        self._scheduler: Scheduler | None = None
         self._event.connect(self._on_event)
 
     @property
@@ -64,6 +94,7 @@ class GenerationController(QObject):
             self.failures.pop(block_id, None)
         scheduler = Scheduler(engine, plan, concurrency=concurrency, cancel=self._cancel,
                               on_event=self._event.emit)
+        self._scheduler = scheduler
 
         def run() -> None:
             try:
@@ -77,6 +108,12 @@ class GenerationController(QObject):
         self._thread = threading.Thread(target=run, name="generation", daemon=True)
         self.started.emit(plan)
         self._thread.start()
+
+    def skip(self, block_id: str) -> bool:
+        """Cancel one paragraph of the render if nothing was sent for it yet; return whether."""
+        if self._scheduler is None or not self.running:
+            return False
+        return self._scheduler.skip(BlockId(block_id))
 
     def stop(self) -> None:
         """Send nothing new; let responses under way arrive (they are paid for)."""
@@ -106,8 +143,21 @@ class GenerationController(QObject):
             self.failures[event.block_id] = str(event.error)
             self.job_failed.emit(event.block_id, str(event.error))
             self.progress.emit(event.progress)
+        elif isinstance(event, JobStarted):
+            self.job_started.emit(event.block_id, event.part, event.parts)
+        elif isinstance(event, JobSkipped):
+            self.generating.discard(event.block_id)
+            self.job_skipped.emit(event.block_id, event.progress)
+            self.progress.emit(event.progress)
         elif isinstance(event, JobRetrying):
+            if event.block_id is not None:
+                self.job_retrying.emit(event.block_id, event.reason)
             self.retrying.emit(event.reason)
         elif isinstance(event, RunSummary):
+            if self._thread is not None:
+                # The summary is the thread's last act: let it end, so that handlers of
+                # ``finished`` see ``running`` false and may start the next render.
+                self._thread.join(5)
             self.generating.clear()
+            self._scheduler = None
             self.finished.emit(event)
