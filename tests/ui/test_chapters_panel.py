@@ -238,3 +238,36 @@ def test_move_up_and_down_actions(window) -> None:  # type: ignore[no-untyped-de
     assert current_title(window) == TITLES[0]
     window.chapter_view.setCurrentIndex(window.chapters_model.index(3))
     assert panel.move_up_action.isEnabled() and not panel.move_down_action.isEnabled()
+
+
+def test_keys_work_in_the_chapter_list(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    view = window.chapter_view
+    view.setCurrentIndex(window.chapters_model.index(1))
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Up, Qt.KeyboardModifier.AltModifier)
+    assert titles(window) == on_disk(window) == [TITLES[1], TITLES[0], *TITLES[2:]]
+    assert current_title(window) == TITLES[1]
+    qtbot.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.AltModifier)
+    assert titles(window) == TITLES and current_title(window) == TITLES[1]
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a: QMessageBox.StandardButton.Yes)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    assert titles(window) == on_disk(window) == [TITLES[0], *TITLES[2:]]
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Coda", True))
+    qtbot.keyClick(view, Qt.Key.Key_Insert)
+    assert current_title(window) == "Coda"
+    # The menus show the keys; no window-wide shortcut is taken by the chapter list.
+    assert panel_texts(window) == ["&Add Chapter…\tIns", "&Rename Chapter\tF2",
+                                   "&Delete Chapter…\tDel", "Move Chapter &Up\tAlt+Up",
+                                   "Move Chapter Do&wn\tAlt+Down"]
+    assert all(a.shortcut().isEmpty() for a in panel_actions(window))
+
+
+def panel_actions(win: MainWindow) -> list:  # type: ignore[type-arg]
+    p = win.chapters_panel
+    return [p.add_action, p.rename_action, p.delete_action, p.move_up_action,
+            p.move_down_action]
+
+
+def panel_texts(win: MainWindow) -> list[str]:
+    return [a.text() for a in panel_actions(win)]

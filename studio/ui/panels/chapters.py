@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelectionModel,
     QMimeData,
     QModelIndex,
@@ -20,7 +21,7 @@ from PySide6.QtCore import (
     QPoint,
     Qt,
 )
-from PySide6.QtGui import QAction, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDropEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -196,7 +197,35 @@ class ChapterOrderModel(ChapterListModel):
 
 
 class ChapterListView(QListView):
-    """A chapter list whose drops move the dragged chapter through the model's moveRows."""
+    """A chapter list whose drops move the dragged chapter through the model's moveRows.
+
+    ``key_actions`` maps keys (``QKeySequence.toString()``) to actions the list triggers
+    when it has focus; it claims those keys before any window shortcut sees them.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key_actions: dict[str, QAction] = {}
+
+    def _action_for(self, event: QKeyEvent) -> QAction | None:
+        return self.key_actions.get(QKeySequence(event.keyCombination()).toString())
+
+    def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and self.state() != QAbstractItemView.State.EditingState
+                and self._action_for(event) is not None):
+            event.accept()  # ours: delivered as a key press, not as a shortcut
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        action = self._action_for(event)
+        if action is not None:
+            if action.isEnabled():
+                action.trigger()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def drop_row(self, pos: QPoint) -> int:
         """Return the row a drop at ``pos`` (viewport coordinates) inserts before."""
@@ -255,13 +284,14 @@ class ChaptersPanel(QWidget):
         self.view.selectionModel().currentRowChanged.connect(lambda *_: self._update_actions())
 
         def action(text: str, key: str, slot: Callable[[], object], tip: str) -> QAction:
-            act = QAction(text, self)
-            act.setShortcut(QKeySequence(key))
-            # Only while the chapter list has focus: Delete and F2 mean other things elsewhere.
-            act.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-            act.setToolTip(f"{tip} ({QKeySequence(key).toString()})")
+            # The key works only while the chapter list has focus (Delete and F2 mean other
+            # things elsewhere), so the list handles it rather than a window-wide shortcut;
+            # the menus show it after a tab.
+            keys = QKeySequence(key).toString()
+            act = QAction(f"{text}\t{keys}", self)
+            act.setToolTip(f"{tip} ({keys})")
             act.triggered.connect(lambda _=False: slot())
-            self.view.addAction(act)
+            self.view.key_actions[keys] = act
             return act
 
         self.add_action = action("&Add Chapter…", "Ins", self.add_chapter,
