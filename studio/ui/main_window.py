@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QSplitter,
@@ -308,6 +309,7 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._on_about)
         help_menu.addAction(about)
         self.editor_actions = install_editor_actions(self)  # breaks, spans, split/merge (Edit)
+        self._add_generation_to_paragraph_menu()
         self._refresh_recent()
 
     def _default_layout(self) -> None:
@@ -732,6 +734,20 @@ class MainWindow(QMainWindow):
                     f"of '{chapter.title}'. Unlock them first (Ctrl+L)."))
                 return False
         return self.generate(scope=GenerationScope(blocks=tuple(blocks), force=force))
+
+    def _add_generation_to_paragraph_menu(self) -> None:
+        """Put Generate / Regenerate Selection on the paragraphs' context menu."""
+        build = getattr(self.editor_actions, "paragraph_menu", None)
+        if build is None:
+            return
+
+        def paragraph_menu() -> QMenu:
+            menu = build()
+            menu.addSeparator()
+            menu.addActions([self.generate_selection_action, self.regenerate_selection_action])
+            return menu
+
+        self.editor_actions.paragraph_menu = paragraph_menu
 
     def _plan(self, scope: GenerationScope) -> tuple[str, str, Plan] | None:
         """Return (engine name, why that engine, plan) for ``scope``, or None (reported)."""

@@ -240,3 +240,13 @@ def test_regenerate_selection_refuses_locked_paragraphs(setup, qtbot, monkeypatc
     window.regenerate_selection_action.trigger()
     assert errors and "¶3" in errors[0] and "Locked" in errors[0] and "¶2" not in errors[0]
     assert sent_texts(fake) == [] and not window.controller.running
+
+
+def test_selection_actions_are_on_the_paragraph_menu(setup) -> None:  # type: ignore[no-untyped-def]
+    window, _, _ = setup
+    menu = window.editor_actions.paragraph_menu()
+    assert window.generate_selection_action in menu.actions()
+    assert window.regenerate_selection_action in menu.actions()
+    assert window.generate_selection_action.shortcut().toString() == "Ctrl+Alt+G"
+    assert window.regenerate_selection_action.shortcut().toString() == "Ctrl+Alt+R"
+    menu.deleteLater()
