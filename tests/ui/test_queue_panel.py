@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QStandardPaths
+from PySide6.QtCore import QItemSelectionModel, QStandardPaths, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from studio.core import model as m
@@ -157,7 +157,10 @@ def test_queue_lists_the_jobs_and_cancels_one_that_waits(setup, qtbot) -> None: 
 
     # Double-clicking a row shows that paragraph in the editor.
     window.chapter_view.setCurrentIndex(window.chapters_model.index(1))
-    panel.paragraph_activated.emit(chapter.blocks[2].id)
+    rect = panel.view.visualRect(model.index(model.line_of(chapter.blocks[2].id), 1))
+    # A real double click: press and release, then the double-click press and release.
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.blocks_model.chapter is chapter
     assert window.selected_blocks() == [chapter.blocks[2].id]
 
