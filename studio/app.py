@@ -55,6 +55,7 @@ def main(args: argparse.Namespace) -> int:
 
     from studio.ui.errors import install_excepthooks, show_error
     from studio.ui.main_window import MainWindow
+    from studio.ui.theme import install_theme
 
     if (
         sys.platform.startswith("linux")
@@ -81,6 +82,7 @@ def main(args: argparse.Namespace) -> int:
     app.setOrganizationName("NarratorStudio")
     app.setApplicationVersion(__version__)
     install_excepthooks()
+    install_theme()  # Fusion with the saved (or the system's) light/dark palette
     window = MainWindow()
     if project_path is not None:
         try:
