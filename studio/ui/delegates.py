@@ -1,23 +1,82 @@
-"""Painting of chapters and paragraphs: status bars, padlocks, the spoken word."""
+"""Painting of chapters and paragraphs: status bars, padlocks, break chips, voice spans.
+
+A paragraph is painted from its raw text (with inline ``<break time="1.0s" />`` tags): each
+tag becomes a chip showing its duration, each voice span gets its voice's pastel colour, a
+paragraph with more breaks than the guidance (spec §2.9) gets a warning badge, and the word
+being spoken is highlighted. Plain paragraphs are drawn straight from their text; the others
+get a text layout, cached per (text, spans, width, font), so scrolling repaints from the
+cache. Row heights come from font metrics (cached too), never from a layout per row: a
+5,000-paragraph chapter measures every row, and PySide6 6.12 on Python 3.11 drops a reference
+to ``None`` on each call of a void method such as ``QTextLine.setLineWidth``.
+
+The in-place editor (:class:`ParagraphEditor`) edits the raw text; break tags show as compact
+chips there too and move and delete as one character.
+"""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QHelpEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPolygonF,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QMenu,
     QPlainTextEdit,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QToolTip,
     QWidget,
 )
 
-from studio.core.model import BlockStatus
+from studio.core.model import (
+    BREAK_MAX_S,
+    BREAK_MIN_S,
+    BREAK_RE,
+    Block,
+    BlockStatus,
+    VoiceSpan,
+)
 from studio.ui.models import (
     FAILED,
     GENERATING,
+    ID_ROLE,
     LOCKED_ROLE,
     PROGRESS_ROLE,
     SPOKEN_ROLE,
@@ -32,25 +91,171 @@ _STATUS_COLOURS = {
     FAILED: QColor(200, 40, 40),
 }
 
+#: Spec §2.9: "use at most 2–3 breaks per paragraph"; the badge shows above this many.
+MAX_BREAKS_PER_PARAGRAPH = 3
+_SPOKEN_BG = QColor("#ffd54f")
+_WARNING = QColor(232, 150, 20)
+_NBSP = "\u00a0"
+#: Room at the start of a chip for the pause icon, drawn over it (no icon font needed).
+_CHIP_ICON = _NBSP * 4
 
-def _draw_with_word(painter: QPainter, rect: QRect, text: str, span: tuple[int, int],
-                    palette: QPalette) -> None:
-    """Draw wrapped ``text`` with the characters ``span`` highlighted (the spoken word)."""
-    from PySide6.QtGui import QTextDocument
 
-    a, b = span
-    esc = html.escape
-    doc = QTextDocument()
-    doc.setDefaultFont(painter.font())
-    doc.setTextWidth(rect.width())
-    doc.setDocumentMargin(0)
-    colour = palette.text().color().name()
-    doc.setHtml(f'<span style="color:{colour}">{esc(text[:a])}'
-                f'<span style="background:#ffd54f;color:#000">{esc(text[a:b])}</span>'
-                f"{esc(text[b:])}</span>")
-    painter.translate(rect.topLeft())
-    doc.drawContents(painter)
-    painter.translate(-rect.topLeft())
+# ---------------------------------------------------------------------------------------------
+# Text helpers (no Qt): what a paragraph shows, and where
+
+
+@dataclass(frozen=True, slots=True)
+class Chip:
+    """A break tag: where it is in the raw text and in the shown text, and its duration."""
+
+    raw_start: int
+    raw_end: int
+    start: int
+    end: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphDisplay:
+    """The text a paragraph shows (tags replaced by chip labels) and the offset mapping."""
+
+    text: str
+    chips: tuple[Chip, ...]
+    raw_to_shown: tuple[int, ...]  # one entry per raw offset, 0..len(raw) inclusive
+
+    def shown(self, raw_offset: int) -> int:
+        """Return the shown offset of raw offset ``raw_offset`` (a tag maps to its chip)."""
+        return self.raw_to_shown[min(max(raw_offset, 0), len(self.raw_to_shown) - 1)]
+
+
+def seconds_label(seconds: float) -> str:
+    """Return a break duration as shown on its chip: ``1.0``, ``1.25``, ``3.0``."""
+    text = f"{seconds:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
+@functools.lru_cache(maxsize=4096)
+def paragraph_display(raw: str) -> ParagraphDisplay:
+    """Return what ``raw`` shows: each break tag becomes a chip label such as ``1.0 s``."""
+    if "<break" not in raw:
+        return ParagraphDisplay(raw, (), tuple(range(len(raw) + 1)))
+    parts: list[str] = []
+    chips: list[Chip] = []
+    mapping: list[int] = []
+    shown = 0
+    last = 0
+    for match in BREAK_RE.finditer(raw):
+        plain = raw[last:match.start()]
+        mapping.extend(range(shown, shown + len(plain)))
+        parts.append(plain)
+        shown += len(plain)
+        seconds = float(match.group(1))
+        label = f"{_CHIP_ICON}{seconds_label(seconds)}{_NBSP}s{_NBSP}"
+        mapping.extend([shown] * (match.end() - match.start()))
+        chips.append(Chip(match.start(), match.end(), shown, shown + len(label), seconds))
+        parts.append(label)
+        shown += len(label)
+        last = match.end()
+    tail = raw[last:]
+    mapping.extend(range(shown, shown + len(tail) + 1))
+    parts.append(tail)
+    return ParagraphDisplay("".join(parts), tuple(chips), tuple(mapping))
+
+
+def speakable_to_raw(raw: str) -> list[int]:
+    """Return, for each character of ``speakable_text(raw)``, its offset in ``raw``."""
+    if "<break" not in raw:
+        return list(range(len(raw)))
+    chars: list[tuple[str, int]] = []
+    last = 0
+    for match in BREAK_RE.finditer(raw):  # as speakable_text: each tag becomes one space
+        chars.extend((c, i) for i, c in enumerate(raw[last:match.start()], last))
+        chars.append((" ", match.start()))
+        last = match.end()
+    chars.extend((c, i) for i, c in enumerate(raw[last:], last))
+    collapsed: list[tuple[str, int]] = []  # then runs of 2+ white space become one space
+    i = 0
+    while i < len(chars):
+        j = i
+        while j < len(chars) and chars[j][0].isspace():
+            j += 1
+        if j - i >= 2:
+            collapsed.append((" ", chars[i][1]))
+            i = j
+        else:
+            collapsed.append(chars[i])
+            i += 1
+    text = "".join(c for c, _ in collapsed)
+    lead = len(text) - len(text.lstrip())
+    kept = collapsed[lead:lead + len(text.strip())]
+    return [i for _, i in kept]
+
+
+def normalized_offset(text: str, offset: int) -> int:
+    """Return where ``offset`` of ``text`` lands in ``" ".join(text.split())``.
+
+    The paragraph model stores text with white space collapsed (see BlockListModel.setData);
+    editor offsets are mapped through this before they index the stored text.
+    """
+    out = 0
+    pending = started = False
+    for ch in text[:offset]:
+        if ch.isspace():
+            pending = started
+        else:
+            if pending:
+                out += 1
+                pending = False
+            out += 1
+            started = True
+    if pending and text[offset:].strip():
+        out += 1
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def break_warnings(raw: str, v3: bool = False) -> tuple[str, ...]:
+    """Return why the breaks of a paragraph go beyond the guidance (spec §2.9), if they do.
+
+    More than three breaks in one paragraph can make the voice speed up or add noise; a
+    break outside 0.1–3.0 s (typed by hand) is clamped when sent; Eleven v3 may not honour
+    break tags at all. The total length of the pauses is not a documented risk, so it is
+    not flagged.
+    """
+    if "<break" not in raw:
+        return ()
+    seconds = [float(mt.group(1)) for mt in BREAK_RE.finditer(raw)]
+    reasons = []
+    if len(seconds) > MAX_BREAKS_PER_PARAGRAPH:
+        reasons.append(
+            f"{len(seconds)} breaks in one paragraph: more than {MAX_BREAKS_PER_PARAGRAPH} "
+            "can make the voice speed up or add noise. Use at most 2–3, or split the "
+            "paragraph.")
+    outside = [s for s in seconds if not BREAK_MIN_S <= s <= BREAK_MAX_S]
+    if outside:
+        reasons.append(
+            f"A break of {seconds_label(outside[0])} s is outside {BREAK_MIN_S}–{BREAK_MAX_S} s; "
+            "it will be clamped.")
+    if v3 and seconds:
+        reasons.append("Eleven v3 may ignore break tags; use punctuation or [pauses] instead.")
+    return tuple(reasons)
+
+
+def voice_colour(voice_id: str) -> QColor:
+    """Return the stable pastel colour of a voice (light enough for black text)."""
+    digest = hashlib.sha1(voice_id.encode("utf-8")).digest()
+    hue = int.from_bytes(digest[:2], "big") % 360
+    return QColor.fromHsl(hue, 150 + digest[2] % 60, 200 + digest[3] % 20)
+
+
+def voice_swatch_html(alias: str, voice_id: str) -> str:
+    """Return ``alias`` on its voice colour, as rich text for legends and tooltips."""
+    return (f'<span style="background:{voice_colour(voice_id).name()};color:#000">'
+            f"&nbsp;{html.escape(alias)}&nbsp;</span>")
+
+
+# ---------------------------------------------------------------------------------------------
+# Painting helpers
 
 
 def _draw_padlock(painter: QPainter, x: int, y: int, colour: QColor) -> None:
@@ -67,6 +272,18 @@ def _draw_padlock(painter: QPainter, x: int, y: int, colour: QColor) -> None:
     painter.fillRect(QRect(x + 1, y + 6, 12, 9), colour)  # body
 
 
+def _draw_warning(painter: QPainter, x: int, y: int) -> None:
+    """Draw a warning triangle with an exclamation mark, its top-left corner at (x, y)."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(_WARNING)
+    painter.drawPolygon(QPolygonF([QPointF(x + 7, y), QPointF(x + 14.5, y + 14),
+                                   QPointF(x - 0.5, y + 14)]))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.fillRect(QRectF(x + 6.2, y + 4.5, 1.6, 5.5), QColor(30, 30, 30))
+    painter.fillRect(QRectF(x + 6.2, y + 11, 1.6, 1.6), QColor(30, 30, 30))
+
+
 def _paint_item_background(painter: QPainter, option: QStyleOptionViewItem
                            ) -> tuple[QRect, QPalette, bool]:
     """Fill a selected item's background; return its rect, palette and selection state."""
@@ -76,6 +293,10 @@ def _paint_item_background(painter: QPainter, option: QStyleOptionViewItem
     if selected:
         painter.fillRect(rect, palette.highlight())
     return rect, palette, selected
+
+
+def _is_dark(palette: QPalette) -> bool:
+    return palette.base().color().lightness() < 128
 
 
 class ChapterDelegate(QStyledItemDelegate):
@@ -101,61 +322,517 @@ class ChapterDelegate(QStyledItemDelegate):
         return QSize(100, option.fontMetrics.height() + 10)  # type: ignore[attr-defined]
 
 
+# ---------------------------------------------------------------------------------------------
+# Paragraphs
+
+
+@dataclass(slots=True)
+class _Row:
+    """A paragraph laid out at one width: the layout, its height, its chips and spans."""
+
+    layout: QTextLayout
+    height: int
+    display: ParagraphDisplay
+    chip_rects: list[tuple[QRectF, Chip]]
+    icon_rects: list[QRectF]  # the room at the start of each chip for its pause icon
+    span_rects: list[tuple[QRectF, VoiceSpan]]
+
+
+def _range_rects(layout: QTextLayout, start: int, end: int) -> list[QRectF]:
+    """Return the rectangles (one per line) covering shown characters ``[start, end)``."""
+    rects = []
+    for n in range(layout.lineCount()):
+        line = layout.lineAt(n)
+        a, b = max(start, line.textStart()), min(end, line.textStart() + line.textLength())
+        if a >= b:
+            continue
+        x1 = line.cursorToX(a)[0]
+        x2 = line.cursorToX(b)[0]
+        rects.append(QRectF(min(x1, x2), line.y(), abs(x2 - x1), line.height()))
+    return rects
+
+
 class BlockDelegate(QStyledItemDelegate):
-    """Paint a paragraph with a status bar at its left and its text wrapped."""
+    """Paint a paragraph: status bar, wrapped text with break chips and voice spans, badges.
+
+    Signals:
+        break_double_clicked(str, int): a break chip was double-clicked, in the painted
+            paragraph or in the editor (block id, the tag's start offset in the raw text).
+        editor_committed(str, str, int, int): the editor was committed with text selected
+            (block id, stored text, selection start and end in the stored text).
+    """
 
     BAR = 5
     PAD = 8
+    BADGE = 20
+    _CACHE = 800
+
+    break_double_clicked = Signal(str, int)
+    editor_committed = Signal(str, str, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: OrderedDict[tuple[Any, ...], _Row] = OrderedDict()
+        self._heights: dict[tuple[Any, ...], int] = {}
+        self._editor: ParagraphEditor | None = None
+        #: the alias of a voice id (set by the window; tooltips and the editor's menu)
+        self.voice_alias: Callable[[str], str] = str
+        #: whether the project's model is Eleven v3 (which may ignore break tags)
+        self.model_is_v3: Callable[[], bool] = lambda: False
+        #: called with the editor and its context menu, to add the window's actions
+        self.editor_menu_hook: Callable[[ParagraphEditor, QMenu], None] | None = None
+
+    # -- data --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _block(index: QModelIndex | QPersistentModelIndex) -> Block | None:
+        block_at = getattr(index.model(), "block_at", None)
+        return block_at(index.row()) if block_at is not None else None
+
+    def _content(self, index: QModelIndex | QPersistentModelIndex
+                 ) -> tuple[str, tuple[VoiceSpan, ...]]:
+        block = self._block(index)
+        if block is not None:
+            return block.text, block.spans
+        return str(index.data(Qt.ItemDataRole.EditRole) or index.data() or ""), ()
+
+    def warnings(self, index: QModelIndex | QPersistentModelIndex) -> tuple[str, ...]:
+        """Return why the paragraph at ``index`` has a warning badge (empty: none)."""
+        return break_warnings(self._content(index)[0], self.model_is_v3())
+
+    def _right_margin(self, index: QModelIndex | QPersistentModelIndex) -> int:
+        if index.data(LOCKED_ROLE) or self.warnings(index):
+            return self.PAD + self.BADGE
+        return self.PAD
+
+    def _row(self, text: str, spans: tuple[VoiceSpan, ...], width: int, font: QFont) -> _Row:
+        key = (text, spans, width, font.key())
+        row = self._rows.get(key)
+        if row is not None:
+            self._rows.move_to_end(key)
+            return row
+        display = paragraph_display(text)
+        layout = QTextLayout(display.text, font)
+        option = QTextOption()
+        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        layout.setTextOption(option)
+        formats = []
+        if display.chips:
+            chip_font = QFont(font)
+            chip_font.setPointSizeF(font.pointSizeF() * 0.85)
+            chip_format = QTextCharFormat()
+            chip_format.setFont(chip_font)
+            for chip in display.chips:
+                fr = QTextLayout.FormatRange()
+                fr.start, fr.length, fr.format = chip.start, chip.end - chip.start, chip_format
+                formats.append(fr)
+        for span in spans:
+            fr = QTextLayout.FormatRange()
+            fr.start = display.shown(span.start)
+            fr.length = display.shown(span.end) - fr.start
+            fmt = QTextCharFormat()
+            fmt.setBackground(voice_colour(span.voice_id))
+            fmt.setForeground(QColor(0, 0, 0))
+            fr.format = fmt
+            formats.append(fr)
+        if formats:
+            layout.setFormats(formats)
+        layout.setCacheEnabled(True)
+        layout.beginLayout()
+        y = 0.0
+        while True:
+            line = layout.createLine()
+            if not line.isValid():
+                break
+            line.setLineWidth(width)
+            line.setPosition(QPointF(0, y))
+            y += line.height()
+        layout.endLayout()
+        chip_rects = [(r.adjusted(0, 1, 0, -1), chip) for chip in display.chips
+                      for r in _range_rects(layout, chip.start, chip.end)]
+        icon_rects = [r.adjusted(0, 1, 0, -1) for chip in display.chips
+                      for r in _range_rects(layout, chip.start, chip.start + len(_CHIP_ICON))[:1]]
+        span_rects = [(r, span) for span in spans
+                      for r in _range_rects(layout, display.shown(span.start),
+                                            display.shown(span.end))]
+        row = _Row(layout, int(y + 0.999), display, chip_rects, icon_rects, span_rects)
+        self._rows[key] = row
+        if len(self._rows) > self._CACHE:
+            self._rows.popitem(last=False)
+        return row
+
+    def _text_rect(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> QRect:
+        return rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -self._right_margin(index),
+                             -self.PAD // 2)
+
+    # -- painting ------------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         painter.save()
         rect, palette, selected = _paint_item_background(painter, option)
+        painter.setClipRect(rect)
         status = index.data(STATUS_ROLE)
         painter.fillRect(
             QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),
             _STATUS_COLOURS.get(status, QColor(200, 200, 200)),
         )
-        right = self.PAD
+        ink = palette.highlightedText().color() if selected else palette.text().color()
+        badge_y = rect.top() + 5
         if index.data(LOCKED_ROLE):
-            _draw_padlock(painter, rect.right() - 18, rect.top() + 5,
-                          palette.highlightedText().color() if selected
-                          else palette.text().color())
-            right += 20
-        text_rect = rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -right, -self.PAD // 2)
-        painter.setPen(palette.highlightedText().color() if selected else palette.text().color())
+            _draw_padlock(painter, rect.right() - 18, badge_y, ink)
+            badge_y += self.BADGE
+        text, spans = self._content(index)
+        if break_warnings(text, self.model_is_v3()):
+            _draw_warning(painter, rect.right() - 18, badge_y)
+        text_rect = self._text_rect(rect, index)
         spoken = index.data(SPOKEN_ROLE)
+        if not spans and spoken is None and "<break" not in text:
+            # Most paragraphs: plain wrapped text, drawn without a layout of their own.
+            painter.setPen(ink)
+            painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), text)
+            painter.restore()
+            return
+        font: QFont = option.font  # type: ignore[attr-defined]
+        row = self._row(text, spans, text_rect.width(), font)
+        origin = QPointF(text_rect.topLeft())
+        dark = _is_dark(palette) != selected
+        if row.chip_rects:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QColor(255, 255, 255, 150) if dark else QColor(40, 70, 130, 150))
+            painter.setBrush(QColor(255, 255, 255, 45) if dark else QColor(40, 70, 130, 38))
+            for r, _chip in row.chip_rects:
+                painter.drawRoundedRect(r.translated(origin).adjusted(0.5, 0.5, -0.5, -0.5),
+                                        5, 5)
+        selections = []
         if spoken is not None:  # the paragraph being spoken: its current word highlighted
-            _draw_with_word(painter, text_rect, index.data() or "", spoken, palette)
-        else:
-            painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), index.data() or "")
+            to_raw = speakable_to_raw(text)
+            a, b = spoken
+            if 0 <= a < b <= len(to_raw):
+                fr = QTextLayout.FormatRange()
+                fr.start = row.display.shown(to_raw[a])
+                fr.length = row.display.shown(to_raw[b - 1] + 1) - fr.start
+                fmt = QTextCharFormat()
+                fmt.setBackground(_SPOKEN_BG)
+                fmt.setForeground(QColor(0, 0, 0))
+                fr.format = fmt
+                selections.append(fr)
+        painter.setPen(ink)
+        row.layout.draw(painter, origin, selections)
+        for r in row.icon_rects:  # the pause icon: two bars at the start of each chip
+            box = r.translated(origin)
+            h = min(8.0, box.height() - 6)
+            top = box.center().y() - h / 2
+            left = box.center().x() - 3
+            painter.fillRect(QRectF(left, top, 2, h), ink)
+            painter.fillRect(QRectF(left + 4, top, 2, h), ink)
         painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        width = max(200, option.rect.width() or 600)  # type: ignore[attr-defined]
+        text_width = width - self.BAR - self.PAD - 2 - self._right_margin(index)
+        text = self._content(index)[0]
+        metrics = option.fontMetrics  # type: ignore[attr-defined]
+        key = (text, text_width, option.font.key())  # type: ignore[attr-defined]
+        height = self._heights.get(key)
+        if height is None:
+            # Measured with the shown text in the paragraph's font: chips are drawn smaller,
+            # so their rows never need more room than this.
+            height = metrics.boundingRect(QRect(0, 0, text_width, 100_000),
+                                          int(Qt.TextFlag.TextWordWrap),
+                                          paragraph_display(text).text).height()
+            if len(self._heights) > 50_000:
+                self._heights.clear()
+            self._heights[key] = height
+        return QSize(width, height + self.PAD)
+
+    # -- hit testing ---------------------------------------------------------------------------
+
+    def chip_rects(self, view: QAbstractItemView, index: QModelIndex) -> list[QRect]:
+        """Return where the break chips of the row at ``index`` are, in viewport coordinates."""
+        text, spans = self._content(index)
+        if "<break" not in text:
+            return []
+        rect = view.visualRect(index)
+        text_rect = self._text_rect(rect, index)
+        row = self._row(text, spans, text_rect.width(), view.font())
+        return [r.translated(QPointF(text_rect.topLeft())).toAlignedRect()
+                for r, _chip in row.chip_rects]
+
+    def _hit(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex,
+             pos: QPoint) -> tuple[str, Any] | None:
+        """Return what is under ``pos``: ("badge", reasons), ("chip", Chip), ("span", span)."""
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        text, spans = self._content(index)
+        reasons = break_warnings(text, self.model_is_v3())
+        if not spans and "<break" not in text:
+            return None
+        if reasons:
+            top = rect.top() + 5 + (self.BADGE if index.data(LOCKED_ROLE) else 0)
+            if QRect(rect.right() - 20, top - 2, 20, 18).contains(pos):
+                return ("badge", reasons)
+        text_rect = self._text_rect(rect, index)
+        font: QFont = option.font  # type: ignore[attr-defined]
+        row = self._row(text, spans, text_rect.width(), font)
+        local = QPointF(pos - text_rect.topLeft())
+        for r, chip in row.chip_rects:
+            if r.adjusted(-2, -2, 2, 2).contains(local):
+                return ("chip", chip)
+        for r, span in row.span_rects:
+            if r.contains(local):
+                return ("span", span)
+        return None
+
+    def editorEvent(self, event: QEvent, model: QAbstractItemModel,
+                    option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+        if event.type() == QEvent.Type.MouseButtonDblClick:
+            assert isinstance(event, QMouseEvent)
+            hit = self._hit(option, index, event.position().toPoint())
+            if hit is not None and hit[0] == "chip":
+                self.break_double_clicked.emit(str(index.data(ID_ROLE)), hit[1].raw_start)
+                return True  # the chip's own editor, not the paragraph's
+        return super().editorEvent(event, model, option, index)
+
+    def helpEvent(self, event: QHelpEvent, view: QAbstractItemView,
+                  option: QStyleOptionViewItem, index: QModelIndex) -> bool:
+        if event.type() == QEvent.Type.ToolTip and index.isValid():
+            hit = self._hit(option, index, event.pos())
+            tip = None
+            if hit is not None and hit[0] == "badge":
+                tip = "\n".join(hit[1])
+            elif hit is not None and hit[0] == "chip":
+                tip = (f"Pause of {seconds_label(hit[1].seconds)} s. Double-click to change "
+                       "it; Edit ▸ Edit Break… at the cursor.")
+            elif hit is not None and hit[0] == "span":
+                tip = f"Read by {self.voice_alias(hit[1].voice_id)}"
+            else:
+                reasons = self.warnings(index)
+                if reasons:
+                    tip = f"{index.data(Qt.ItemDataRole.ToolTipRole)}\n⚠ " + "\n⚠ ".join(reasons)
+            if tip is not None:
+                QToolTip.showText(event.globalPos(), tip, view)
+                return True
+        return super().helpEvent(event, view, option, index)
+
+    # -- the in-place editor -----------------------------------------------------------------
+
+    def active_editor(self) -> ParagraphEditor | None:
+        """Return the open paragraph editor, if a paragraph is being edited."""
+        editor = self._editor
+        if editor is None or not shiboken6.isValid(editor) or not editor.isVisible():
+            return None
+        return editor
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex) -> QWidget:
-        editor = QPlainTextEdit(parent)
-        editor.setObjectName("paragraphEditor")
-        editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        editor = ParagraphEditor(parent)
+        editor.block_id = str(index.data(ID_ROLE))
+        editor.menu_hook = self.editor_menu_hook
+        editor.break_activated.connect(
+            lambda start, e=editor: self.break_double_clicked.emit(e.block_id, start))
+        self._editor = editor
         return editor
+
+    def destroyEditor(self, editor: QWidget, index: QModelIndex) -> None:
+        if editor is self._editor:
+            self._editor = None
+        super().destroyEditor(editor, index)
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
         assert isinstance(editor, QPlainTextEdit)
-        editor.setPlainText(index.data(Qt.ItemDataRole.EditRole) or "")
+        text = index.data(Qt.ItemDataRole.EditRole) or ""
+        if isinstance(editor, ParagraphEditor) and (
+                editor.document().isModified() or editor.toPlainText() == text):
+            return  # a repaint of the row must not throw away what is typed, or the cursor
+        editor.setPlainText(text)
+        if isinstance(editor, ParagraphEditor):
+            block = self._block(index)
+            editor.set_spans(block.spans if block is not None else ())
 
     def setModelData(self, editor: QWidget, model: QAbstractItemModel,
                      index: QModelIndex) -> None:
         assert isinstance(editor, QPlainTextEdit)
-        model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
+        text = editor.toPlainText()
+        cursor = editor.textCursor()  # before the commit: its repaint may reset the editor
+        selection = (cursor.selectionStart(), cursor.selectionEnd())
+        model.setData(index, text, Qt.ItemDataRole.EditRole)
+        if selection[0] != selection[1] and isinstance(editor, ParagraphEditor):
+            stored = self._content(index)[0]
+            start, end = (normalized_offset(text, offset) for offset in selection)
+            self.editor_committed.emit(editor.block_id, stored, start, end)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
                              index: QModelIndex) -> None:
         rect: QRect = option.rect  # type: ignore[attr-defined]
         editor.setGeometry(rect.adjusted(self.BAR + 4, 0, 0, max(0, 80 - rect.height())))
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        width = max(200, option.rect.width() or 600)  # type: ignore[attr-defined]
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
-        text_width = width - self.BAR - 2 * self.PAD - 2
-        bounds = metrics.boundingRect(
-            QRect(0, 0, text_width, 100_000), int(Qt.TextFlag.TextWordWrap), index.data() or ""
-        )
-        return QSize(width, bounds.height() + self.PAD)
+
+# ---------------------------------------------------------------------------------------------
+# The editor
+
+
+class _BreakHighlighter(QSyntaxHighlighter):
+    """Show break tags as compact chips (their duration only) and voice spans in colour."""
+
+    def __init__(self, document: QTextDocument, dark: bool) -> None:
+        super().__init__(document)
+        self.dark = dark
+        self.spans: Sequence[VoiceSpan] = ()
+
+    def highlightBlock(self, text: str) -> None:
+        base = self.document().defaultFont()
+        offset = self.currentBlock().position()
+        for span in self.spans:
+            a, b = max(span.start - offset, 0), min(span.end - offset, len(text))
+            if a < b:
+                fmt = QTextCharFormat()
+                fmt.setBackground(voice_colour(span.voice_id))
+                fmt.setForeground(QColor(0, 0, 0))
+                self.setFormat(a, b - a, fmt)
+        for match in BREAK_RE.finditer(text):
+            seconds = float(match.group(1))
+            ok = BREAK_MIN_S <= seconds <= BREAK_MAX_S
+            if not ok:
+                background = _WARNING.lighter(130)
+            elif self.dark:
+                background = QColor(80, 100, 140)
+            else:
+                background = QColor(215, 225, 245)
+            hidden = QTextCharFormat()  # the tag's syntax: squeezed to nothing, invisible
+            hidden.setBackground(background)
+            hidden.setForeground(QColor(0, 0, 0, 0))
+            tiny = QFont(base)
+            tiny.setPixelSize(1)
+            hidden.setFont(tiny)
+            hidden.setFontLetterSpacingType(QFont.SpacingType.AbsoluteSpacing)
+            hidden.setFontLetterSpacing(-0.5)
+            value = QTextCharFormat()  # what is left: "1.5s", like a chip
+            value.setBackground(background)
+            value.setForeground(QColor(235, 240, 255) if self.dark and ok else QColor(30, 45, 80))
+            small = QFont(base)
+            small.setPointSizeF(base.pointSizeF() * 0.85)
+            small.setBold(True)
+            value.setFont(small)
+            a, b = match.span(1)
+            self.setFormat(match.start(), a - match.start(), hidden)
+            self.setFormat(a, b + 1 - a, value)  # the number and its "s"
+            self.setFormat(b + 1, match.end() - b - 1, hidden)
+
+
+class ParagraphEditor(QPlainTextEdit):
+    """Edit a paragraph's raw text; break tags show as chips that move and delete as one.
+
+    The text is the stored text itself (tags included), so a cursor position is an offset
+    into the paragraph's text (before white space is collapsed on commit).
+
+    Signals:
+        break_activated(int): a break chip was double-clicked (the tag's start offset).
+    """
+
+    break_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("paragraphEditor")
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.block_id = ""
+        self.menu_hook: Callable[[ParagraphEditor, QMenu], None] | None = None
+        self._highlighter = _BreakHighlighter(self.document(), _is_dark(self.palette()))
+        self._tags_rev = -1
+        self._tags: list[tuple[int, int]] = []
+        self._span_text: str | None = None
+        self._last_pos = 0
+        self._snapping = False
+        self.cursorPositionChanged.connect(self._snap_cursor)
+        self.textChanged.connect(self._on_text_changed)
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def tags(self) -> list[tuple[int, int]]:
+        """Return the (start, end) of every break tag in the text."""
+        revision = self.document().revision()
+        if revision != self._tags_rev:
+            self._tags = [mt.span() for mt in BREAK_RE.finditer(self.toPlainText())]
+            self._tags_rev = revision
+        return self._tags
+
+    def tag_at(self, pos: int, touching: bool = False) -> tuple[int, int] | None:
+        """Return the tag around ``pos`` (strictly inside, or also at its ends if touching)."""
+        for start, end in self.tags():
+            if start < pos < end or (touching and start <= pos <= end):
+                return start, end
+        return None
+
+    def set_spans(self, spans: Sequence[VoiceSpan]) -> None:
+        """Colour ``spans`` while the text is still the stored one."""
+        self._highlighter.spans = tuple(spans)
+        self._span_text = self.toPlainText() if spans else None
+        self._highlighter.rehighlight()
+        self.document().setModified(False)
+
+    def _on_text_changed(self) -> None:
+        # Spans index the stored text: once it is edited they would be off, so stop showing
+        # them until the edit is committed and the editor reopened.
+        if self._span_text is not None and self.toPlainText() != self._span_text:
+            self._span_text = None
+            self._highlighter.spans = ()
+            self._highlighter.rehighlight()
+
+    def _snap_cursor(self) -> None:
+        if self._snapping:
+            return
+        cursor = self.textCursor()
+        pos = cursor.position()
+        tag = self.tag_at(pos)
+        if tag is not None:
+            target = tag[1] if pos >= self._last_pos else tag[0]
+            mode = (QTextCursor.MoveMode.KeepAnchor if cursor.hasSelection()
+                    else QTextCursor.MoveMode.MoveAnchor)
+            anchor = cursor.anchor()
+            if cursor.hasSelection():
+                cursor.setPosition(anchor)
+            cursor.setPosition(target, mode)
+            self._snapping = True
+            try:
+                self.setTextCursor(cursor)
+            finally:
+                self._snapping = False
+            pos = target
+        self._last_pos = pos
+
+    # -- events --------------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        cursor = self.textCursor()
+        if not cursor.hasSelection() and event.key() in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
+            pos = cursor.position()
+            back = event.key() == Qt.Key.Key_Backspace
+            for start, end in self.tags():
+                if (back and pos == end) or (not back and pos == start):
+                    cursor.setPosition(start)
+                    cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+                    cursor.removeSelectedText()
+                    self.setTextCursor(cursor)
+                    return
+        super().keyPressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        pos = self.cursorForPosition(event.position().toPoint()).position()
+        tag = self.tag_at(pos, touching=True)
+        if tag is not None:
+            self.break_activated.emit(tag[0])
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """Return the editor's context menu: the standard one plus the window's actions."""
+        menu = self.createStandardContextMenu(pos)
+        if self.menu_hook is not None:
+            self.menu_hook(self, menu)
+        return menu
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        menu = self.context_menu(event.pos())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+

@@ -154,6 +154,9 @@ class VoicesPanel(QWidget):
         self.session: ProjectSession | None = None
         self._selection = selection
         self._voices_source = voices_source
+        #: set by the window: reads the words selected inside a paragraph with a voice;
+        #: returns False when no words are selected (then whole paragraphs get the voice)
+        self.span_assigner: Callable[[VoiceId], bool] | None = None
         self.previewer = VoicePreviewer(sink, self)
         self.list = QListWidget()
         self.list.setObjectName("voices")
@@ -304,6 +307,8 @@ class VoicesPanel(QWidget):
         voice = self._voice()
         if self.session is None or voice is None:
             return
+        if self.span_assigner is not None and self.span_assigner(voice.id):
+            return  # words selected inside a paragraph: they got the voice
         blocks = self._selection()
         if not blocks:
             return

@@ -1,0 +1,973 @@
+"""The chapter editor's paragraph edits: breaks, voice spans, split, merge, new and delete.
+
+:func:`install_editor_actions` gives a :class:`~studio.ui.main_window.MainWindow` its Edit-menu
+and toolbar actions (with shortcuts), context menus on the paragraphs and in the in-place
+editor, a legend of the voices read in spans, and span assignment from the Voices panel.
+
+Every edit is one undoable command. An action taken while a paragraph is being edited first
+commits what was typed (when the text changed, that edit and the action make one undo step),
+applies the action at the editor's cursor or selection, and reopens the editor. Offsets in
+the editor index the text as typed; they are mapped to the stored text (white space
+collapsed) before they reach the model. Spans index the stored text, tags included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core import model as m
+from studio.core.errors import EditError, StudioError
+from studio.core.model import (
+    BREAK_DEFAULT_S,
+    BREAK_MAX_S,
+    BREAK_MIN_S,
+    BREAK_RE,
+    BlockId,
+    Project,
+    VoiceId,
+    VoiceSpan,
+)
+from studio.ui.commands import ChapterEditCommand, merge_blocks
+from studio.ui.delegates import (
+    BlockDelegate,
+    ParagraphEditor,
+    break_warnings,
+    normalized_offset,
+    seconds_label,
+    voice_colour,
+    voice_swatch_html,
+)
+
+if TYPE_CHECKING:
+    from studio.ui.main_window import MainWindow
+
+#: The text a new paragraph starts with (selected in its editor, so typing replaces it).
+NEW_PARAGRAPH_TEXT = "New paragraph."
+
+
+# ---------------------------------------------------------------------------------------------
+# Text edits with spans kept in place (no Qt)
+
+
+def replace_range(text: str, spans: Sequence[VoiceSpan], start: int, end: int, new: str
+                  ) -> tuple[str, tuple[VoiceSpan, ...]]:
+    """Replace ``text[start:end]`` with ``new``, moving the voice spans with their words."""
+    delta = len(new) - (end - start)
+
+    def move(pos: int, is_end: bool) -> int:
+        if pos <= start:
+            return pos
+        if pos >= end:
+            return pos + delta
+        return start + len(new) if is_end else start
+
+    out = []
+    for span in spans:
+        if start < end and start <= span.start and span.end <= end:
+            continue  # the span's text is gone
+        a, b = move(span.start, False), move(span.end, True)
+        if a < b:
+            out.append(VoiceSpan(a, b, span.voice_id))
+    return text[:start] + new + text[end:], tuple(out)
+
+
+def with_break(text: str, spans: Sequence[VoiceSpan], offset: int, seconds: float
+               ) -> tuple[str, tuple[VoiceSpan, ...], int]:
+    """Insert a break tag at ``offset`` (one space either side); return text, spans, tag start."""
+    head, tail = text[:offset].rstrip(), text[offset:].lstrip()
+    start, end = len(head), len(text) - len(tail)
+    tag = m.break_tag(seconds)
+    new_text, new_spans = replace_range(
+        text, spans, start, end, (" " if head else "") + tag + (" " if tail else ""))
+    return new_text, new_spans, start + (1 if head else 0)
+
+
+def with_break_seconds(text: str, spans: Sequence[VoiceSpan], tag_start: int, seconds: float
+                       ) -> tuple[str, tuple[VoiceSpan, ...]]:
+    """Change the duration of the break tag starting at ``tag_start``."""
+    match = BREAK_RE.match(text, tag_start)
+    if match is None:
+        raise EditError("there is no break at that place in the paragraph")
+    return replace_range(text, spans, match.start(), match.end(), m.break_tag(seconds))
+
+
+def with_voice(text: str, spans: Sequence[VoiceSpan], start: int, end: int,
+               voice_id: VoiceId | None) -> tuple[VoiceSpan, ...]:
+    """Return ``spans`` with ``[start, end)`` read by ``voice_id`` (None: the paragraph's own).
+
+    The range is trimmed of white space and widened so that it never cuts a break tag;
+    neighbouring spans of the same voice are joined.
+    """
+    end = min(end, len(text))
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    for tag in BREAK_RE.finditer(text):
+        if tag.start() < start < tag.end():
+            start = tag.start()
+        if tag.start() < end < tag.end():
+            end = tag.end()
+    if start >= end:
+        raise EditError("select some words inside the paragraph first")
+    out: list[VoiceSpan] = []
+    for span in spans:
+        if span.end <= start or span.start >= end:
+            out.append(span)
+            continue
+        if span.start < start:  # what is left of it, without white space at the cut
+            left = start
+            while left > span.start and text[left - 1].isspace():
+                left -= 1
+            out.append(VoiceSpan(span.start, left, span.voice_id))
+        if span.end > end:
+            right = end
+            while right < span.end and text[right].isspace():
+                right += 1
+            out.append(VoiceSpan(right, span.end, span.voice_id))
+    out = [s for s in out if s.start < s.end]
+    if voice_id is not None:
+        out.append(VoiceSpan(start, end, voice_id))
+    out.sort(key=lambda s: s.start)
+    joined: list[VoiceSpan] = []
+    for span in out:
+        if joined and joined[-1].voice_id == span.voice_id and joined[-1].end == span.start:
+            joined[-1] = VoiceSpan(joined[-1].start, span.end, span.voice_id)
+        else:
+            joined.append(span)
+    return tuple(joined)
+
+
+def split_spans(text: str, spans: Sequence[VoiceSpan], offset: int) -> tuple[VoiceSpan, ...]:
+    """Cut the spans that straddle a split at ``offset``, so both halves keep their voice."""
+    head_end = len(text[:offset].rstrip())
+    tail_start = len(text) - len(text[offset:].lstrip())
+    out = []
+    for span in spans:
+        if span.start < head_end < span.end or span.start < tail_start < span.end or (
+                span.start < head_end and span.end > tail_start):
+            if span.start < head_end:
+                out.append(VoiceSpan(span.start, head_end, span.voice_id))
+            if span.end > tail_start:
+                out.append(VoiceSpan(max(span.start, tail_start), span.end, span.voice_id))
+        else:
+            out.append(span)
+    return tuple(s for s in out if s.start < s.end)
+
+
+def _check_spans(project: Project, text: str, spans: Sequence[VoiceSpan]) -> None:
+    end = 0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start < end or not 0 <= span.start < span.end <= len(text):
+            raise EditError("voice spans must lie inside the paragraph and not overlap")
+        if span.voice_id not in project.voices:
+            raise EditError("that voice is not in the project's cast")
+        end = span.end
+
+
+def _set_text_and_spans(project: Project, block_id: BlockId, text: str,
+                        spans: Sequence[VoiceSpan]) -> m.Changes:
+    """Set a paragraph's text and spans together (checked first: a refusal changes nothing)."""
+    block = project.block(block_id)
+    if block.locked:
+        raise EditError("this paragraph is locked; unlock it to edit it")
+    _check_spans(project, text, spans)
+    changes = m.set_block_text(project, block_id, text)
+    return changes | m.set_block_spans(project, block_id, spans)
+
+
+# ---------------------------------------------------------------------------------------------
+# The break duration dialog
+
+
+class BreakDialog(QDialog):
+    """Ask for a break's duration (0.1–3.0 s), and which break when a paragraph has several."""
+
+    def __init__(self, parent: QWidget | None, title: str, seconds: float,
+                 choices: Sequence[str] = ()) -> None:
+        super().__init__(parent)
+        self.setObjectName("breakDialog")
+        self.setWindowTitle(title)
+        self.choice = QComboBox()
+        self.choice.addItems(list(choices))
+        self.spin = QDoubleSpinBox()
+        self.spin.setObjectName("breakSeconds")
+        self.spin.setRange(BREAK_MIN_S, BREAK_MAX_S)
+        self.spin.setSingleStep(0.1)
+        self.spin.setDecimals(1)
+        self.spin.setSuffix(" s")
+        # Typing "5" snaps to 3.0 rather than back to the old value.
+        self.spin.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToNearestValue)
+        self.spin.setValue(seconds)
+        hint = QLabel(f"Pauses last {BREAK_MIN_S}–{BREAK_MAX_S} s; longer ones are clamped to "
+                      f"{BREAK_MAX_S} s. Use at most 2–3 breaks per paragraph: more can make "
+                      "the voice speed up or add noise.")
+        hint.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        if choices:
+            form.addRow("Break", self.choice)
+        form.addRow("Duration", self.spin)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+        self.spin.selectAll()
+
+
+def _swatch_icon(voice_id: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(voice_colour(voice_id))
+    return QIcon(pixmap)
+
+
+# ---------------------------------------------------------------------------------------------
+# The actions
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where an action applies: a paragraph, and the editor's cursor and selection in it."""
+
+    block_id: BlockId
+    row: int
+    editing: bool = False
+    cursor: int | None = None  # offsets into the stored text
+    selection: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Typed:
+    """What the open editor holds: its paragraph, text, cursor and selection (as typed)."""
+
+    editor: ParagraphEditor
+    block_id: BlockId
+    text: str
+    cursor: int
+    anchor: int
+
+
+class EditorActions(QObject):
+    """The paragraph editing actions of one window (see the module docstring)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.view = window.block_view
+        delegate = self.view.itemDelegate()
+        assert isinstance(delegate, BlockDelegate)
+        self.delegate = delegate
+        #: the last selection committed from an editor: (block id, its text, start, end)
+        self.remembered: tuple[str, str, int, int] | None = None
+        self._build_actions()
+        delegate.voice_alias = self._alias
+        delegate.model_is_v3 = lambda: (window.project is not None
+                                        and window.project.model_id.startswith("eleven_v3"))
+        delegate.editor_menu_hook = self._fill_editor_menu
+        delegate.break_double_clicked.connect(self._on_break_double_clicked)
+        delegate.editor_committed.connect(self._on_editor_committed)
+        self.view.selectionModel().selectionChanged.connect(self._forget_selection)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_view_menu)
+        window.voices_panel.span_assigner = self.assign_voice_to_text_selection
+        self._build_legend()
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _action(self, text: str, shortcut: str, slot: Callable[[], object], tip: str
+                ) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
+        action.triggered.connect(lambda _=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        w = self.window
+        self.insert_break_action = self._action(
+            "Insert &Break…", "Ctrl+B", self.insert_break,
+            "Insert a pause at the cursor, or at the end of the selected paragraph")
+        self.edit_break_action = self._action(
+            "&Edit Break…", "Ctrl+Shift+B", self.edit_break,
+            "Change the duration of the break at the cursor (or double-click a break)")
+        self.split_action = self._action(
+            "&Split Paragraph Here", "Ctrl+Shift+Return", self.split_here,
+            "Split the paragraph being edited at the cursor")
+        self.merge_action = self._action(
+            "&Merge with Next", "Ctrl+Shift+M", self.merge_with_next,
+            "Join the paragraph with the one after it")
+        self.new_paragraph_action = self._action(
+            "&New Paragraph After", "Ctrl+Return", self.new_paragraph_after,
+            "Add an empty paragraph after this one and edit it")
+        self.delete_action = self._action(
+            "&Delete Paragraph", "", self.delete_paragraphs,
+            "Delete the selected paragraphs (undo brings back their narration)")
+        # Delete only when the paragraph list itself has the focus, never while typing.
+        self.delete_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.delete_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.view.addAction(self.delete_action)
+        self.clear_spans_action = self._action(
+            "&Clear Voice Spans", "", self.clear_voice_spans,
+            "Read the selected words (or the selected paragraphs) with the paragraph's voice")
+        self.voice_menu = QMenu("&Voice for Selection", w)
+        self.voice_menu.setObjectName("voiceForSelection")
+        self.voice_menu.aboutToShow.connect(lambda: self._fill_voice_menu(self.voice_menu))
+        menu = w.edit_menu
+        menu.addSeparator()
+        menu.addActions([self.insert_break_action, self.edit_break_action])
+        menu.addMenu(self.voice_menu)
+        menu.addAction(self.clear_spans_action)
+        menu.addSeparator()
+        menu.addActions([self.split_action, self.merge_action, self.new_paragraph_action,
+                         self.delete_action])
+        toolbar = w.findChild(QToolBar, "mainToolbar")
+        if toolbar is not None:
+            toolbar.addAction(self.insert_break_action)
+
+    def _build_legend(self) -> None:
+        header = self.window.chapter_header
+        self.legend = QLabel()
+        self.legend.setObjectName("voiceLegend")
+        self.legend.setContentsMargins(8, 0, 8, 4)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip(
+            "Words read by another voice than their paragraph's. Select words while editing "
+            "a paragraph, then Edit ▸ Voice for Selection or Assign in the Voices panel.")
+        self.legend.hide()
+        parent = header.parentWidget()
+        layout = parent.layout() if parent is not None else None
+        if layout is not None:
+            layout.insertWidget(layout.indexOf(header) + 1, self.legend)  # type: ignore[attr-defined]
+        self._legend_timer = QTimer(self)
+        self._legend_timer.setSingleShot(True)
+        self._legend_timer.setInterval(0)
+        self._legend_timer.timeout.connect(self.update_legend)
+        model = self.window.blocks_model
+        for signal in (model.modelReset, model.dataChanged, model.rowsInserted,
+                       model.rowsRemoved):
+            signal.connect(self._legend_timer.start)
+
+    def update_legend(self) -> None:
+        """Show the voices read in spans in the current chapter, with their colours."""
+        chapter = self.window.blocks_model.chapter
+        project = self.window.project
+        seen: dict[str, None] = {}
+        if chapter is not None and project is not None:
+            for block in chapter.blocks:
+                for span in block.spans:
+                    seen.setdefault(span.voice_id)
+        if not seen:
+            self.legend.hide()
+            return
+        swatches = " ".join(voice_swatch_html(self._alias(v), v) for v in seen)
+        self.legend.setText(f"Voice spans: {swatches}")
+        self.legend.show()
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _alias(self, voice_id: str) -> str:
+        project = self.window.project
+        voice = project.voices.get(VoiceId(voice_id)) if project is not None else None
+        return voice.alias if voice is not None else voice_id
+
+    def _row_of(self, block_id: str) -> int | None:
+        chapter = self.window.blocks_model.chapter
+        if chapter is None:
+            return None
+        return next((i for i, b in enumerate(chapter.blocks) if b.id == block_id), None)
+
+    def _message(self, text: str) -> None:
+        self.window.statusBar().showMessage(text, 10_000)
+
+    def _refuse(self, text: str, dialog: bool = False) -> bool:
+        """Say why an action did nothing (status bar; a dialog that does not block, too)."""
+        self._message(text)
+        if dialog:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Narrator Studio", text,
+                              QMessageBox.StandardButton.Ok, self.window)
+            box.setObjectName("editRefused")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+        return False
+
+    def _refuse_locked(self, rows: Sequence[int]) -> bool:
+        marks = ", ".join(f"¶{r + 1}" for r in rows)
+        if len(rows) == 1:
+            text = f"Paragraph {marks} is locked; unlock it first (Ctrl+L)."
+        else:
+            text = f"Paragraphs {marks} are locked; unlock them first (Ctrl+L)."
+        return self._refuse(text, dialog=True)
+
+    def _locked_rows(self, block_ids: Sequence[str]) -> list[int]:
+        project = self.window.project
+        rows = []
+        for block_id in block_ids:
+            row = self._row_of(block_id)
+            if project is not None and row is not None and project.block(BlockId(block_id)).locked:
+                rows.append(row)
+        return sorted(rows)
+
+    def _push(self, command: ChapterEditCommand) -> bool:
+        session = self.window.session
+        assert session is not None
+        try:
+            session.push(command, initiator=self)
+        except StudioError as exc:
+            return self._refuse(str(exc), dialog=True)
+        return True
+
+    def _typed(self) -> _Typed | None:
+        editor = self.delegate.active_editor()
+        if editor is None or self.window.session is None:
+            return None
+        cursor = editor.textCursor()
+        return _Typed(editor, BlockId(editor.block_id), editor.toPlainText(),
+                      cursor.position(), cursor.anchor())
+
+    @contextlib.contextmanager
+    def _step(self, label: str, typed: _Typed | None) -> Iterator[None]:
+        """Make what was typed in the editor and the action one undo step."""
+        session = self.window.session
+        assert session is not None
+        stored = session.project.block(typed.block_id).text if typed is not None else ""
+        typed_text = " ".join(typed.text.split()) if typed is not None else ""
+        macro = typed is not None and typed_text and typed_text != stored
+        if macro:
+            session.undo_stack.beginMacro(label)
+        try:
+            yield
+        finally:
+            if macro:
+                session.undo_stack.endMacro()
+
+    def _commit(self, typed: _Typed) -> _Where | None:
+        """Commit and close the editor; return where its cursor was, in the stored text."""
+        self.delegate.commitData.emit(typed.editor)
+        self.delegate.closeEditor.emit(typed.editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        self.remembered = None
+        project = self.window.project
+        row = self._row_of(typed.block_id)
+        if project is None or row is None:
+            return None
+        block = project.block(typed.block_id)
+        if block.text != " ".join(typed.text.split()):  # the commit was refused
+            return _Where(typed.block_id, row, editing=True)
+        cursor = normalized_offset(typed.text, typed.cursor)
+        anchor = normalized_offset(typed.text, typed.anchor)
+        selection = (min(cursor, anchor), max(cursor, anchor)) if cursor != anchor else None
+        return _Where(typed.block_id, row, True, cursor, selection)
+
+    def _selected(self) -> _Where | None:
+        """Return the current paragraph (when selected), else the first selected one."""
+        current = self.view.currentIndex()
+        selection = self.view.selectionModel()
+        model = self.window.blocks_model
+        if current.isValid() and selection.isSelected(current):
+            rows = [current.row()]
+        else:
+            rows = sorted(i.row() for i in selection.selectedIndexes())
+        if not rows or (block := model.block_at(rows[0])) is None:
+            return None
+        return _Where(block.id, rows[0])
+
+    def _where(self, typed: _Typed | None) -> _Where | None:
+        return self._commit(typed) if typed is not None else self._selected()
+
+    def reopen(self, block_id: str, cursor: int, anchor: int | None = None) -> None:
+        """Edit paragraph ``block_id`` in place again, with the cursor at ``cursor``."""
+        row = self._row_of(block_id)
+        if row is None:
+            return
+        index = self.window.blocks_model.index(row)
+        open_editor = self.delegate.active_editor()
+        if open_editor is not None:
+            self.delegate.closeEditor.emit(open_editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        if not self.window.blocks_model.flags(index) & Qt.ItemFlag.ItemIsEditable:
+            return
+        self.view.edit(index)
+        editor = self.delegate.active_editor()
+        if editor is None:
+            return
+        text_cursor = editor.textCursor()
+        length = len(editor.toPlainText())
+        text_cursor.setPosition(min(anchor if anchor is not None else cursor, length))
+        text_cursor.setPosition(min(cursor, length), text_cursor.MoveMode.KeepAnchor)
+        editor.setTextCursor(text_cursor)
+        self.window.activateWindow()  # back from a dialog: keep typing where we were
+        editor.setFocus()
+
+    def _ask_seconds(self, title: str, seconds: float, choices: Sequence[str] = ()
+                     ) -> tuple[int, float] | None:
+        dialog = BreakDialog(self.window, title, seconds, choices)
+        try:
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            return dialog.choice.currentIndex(), dialog.spin.value()
+        finally:
+            dialog.deleteLater()
+
+    def _clamped(self, seconds: float) -> float:
+        if BREAK_MIN_S <= seconds <= BREAK_MAX_S:
+            return round(seconds, 2)
+        clamped = min(max(seconds, BREAK_MIN_S), BREAK_MAX_S)
+        self._message(f"Breaks last {BREAK_MIN_S}–{BREAK_MAX_S} s: "
+                      f"{seconds_label(seconds)} s was clamped to {seconds_label(clamped)} s.")
+        return clamped
+
+    def _warn_breaks(self, text: str) -> None:
+        reasons = break_warnings(text)
+        if reasons:
+            self._message("⚠ " + " ".join(reasons))
+
+    # -- breaks --------------------------------------------------------------------------------
+
+    def insert_break(self, seconds: float | None = None) -> bool:
+        """Insert a break at the editor's cursor, else at the end of the selected paragraph.
+
+        Asks for the duration when ``seconds`` is None; values outside 0.1–3.0 s are clamped.
+        """
+        session = self.window.session
+        if session is None:
+            return False
+        typed = self._typed()
+        with self._step("Insert break", typed):
+            where = self._where(typed)
+            if where is None:
+                return self._refuse("Select a paragraph, or put the cursor where the break goes.")
+            block = session.project.block(where.block_id)
+            if block.locked:
+                return self._refuse_locked([where.row])
+            offset = where.cursor if where.cursor is not None else len(block.text)
+            if seconds is None:
+                answer = self._ask_seconds("Insert Break", BREAK_DEFAULT_S)
+                if answer is None:
+                    if where.editing:
+                        self.reopen(where.block_id, offset)
+                    return False
+                seconds = answer[1]
+            seconds = self._clamped(seconds)
+            text, spans, tag_start = with_break(block.text, block.spans, offset, seconds)
+            command = ChapterEditCommand(
+                session, session.project.locate(block.id)[0].id,
+                f"Insert {seconds_label(seconds)} s break",
+                lambda p: _set_text_and_spans(p, block.id, text, spans))
+            if not self._push(command):
+                return False
+            self._warn_breaks(text)
+            if where.editing:
+                self.reopen(where.block_id, BREAK_RE.match(text, tag_start).end())  # type: ignore[union-attr]
+            return True
+
+    def edit_break(self, seconds: float | None = None, block_id: str | None = None,
+                   tag_start: int | None = None) -> bool:
+        """Change a break's duration: the one at the editor's cursor, or ``tag_start``.
+
+        Without an editor or ``tag_start``, the selected paragraph's only break (or the one
+        chosen in the dialog, when it has several).
+        """
+        session = self.window.session
+        if session is None:
+            return False
+        typed = self._typed()
+        if typed is not None and block_id is not None and typed.block_id != block_id:
+            typed = None  # a chip of another paragraph was double-clicked
+        with self._step("Change break", typed):
+            if block_id is not None and typed is None:
+                row = self._row_of(block_id)
+                where = _Where(BlockId(block_id), row) if row is not None else None
+            else:
+                where = self._where(typed)
+            if where is None:
+                return self._refuse("Select a paragraph with a break first.")
+            block = session.project.block(where.block_id)
+            tags = list(BREAK_RE.finditer(block.text))
+            if block.locked:
+                return self._refuse_locked([where.row])
+            if not tags:
+                if where.editing:
+                    self.reopen(where.block_id, where.cursor or 0)
+                return self._refuse("This paragraph has no breaks; Insert Break (Ctrl+B) adds one.")
+            chosen = None
+            if tag_start is not None:
+                chosen = next((t for t in tags if t.start() == tag_start), None)
+            elif where.cursor is not None:
+                chosen = next((t for t in tags if t.start() <= where.cursor <= t.end()), None)
+                if chosen is None:
+                    self.reopen(where.block_id, where.cursor)
+                    return self._refuse("Put the cursor next to a break (or double-click one).")
+            elif len(tags) == 1:
+                chosen = tags[0]
+            if seconds is None:
+                choices: list[str] = []
+                if chosen is None:  # several breaks and none named: let the user pick
+                    for n, tag in enumerate(tags, 1):
+                        before = m.speakable_text(block.text[:tag.start()])[-24:]
+                        choices.append(f"{n}. {seconds_label(float(tag.group(1)))} s "
+                                       f"after “…{before}”")
+                current = float((chosen or tags[0]).group(1))
+                answer = self._ask_seconds("Edit Break", current, choices)
+                if answer is None:
+                    if where.editing:
+                        self.reopen(where.block_id, where.cursor or 0)
+                    return False
+                if chosen is None:
+                    chosen = tags[answer[0]]
+                seconds = answer[1]
+            if chosen is None:
+                chosen = tags[0]
+            seconds = self._clamped(seconds)
+            text, spans = with_break_seconds(block.text, block.spans, chosen.start(), seconds)
+            if text == block.text:
+                if where.editing:
+                    self.reopen(where.block_id, where.cursor or 0)
+                return False
+            command = ChapterEditCommand(
+                session, session.project.locate(block.id)[0].id,
+                f"Change break to {seconds_label(seconds)} s",
+                lambda p: _set_text_and_spans(p, block.id, text, spans))
+            if not self._push(command):
+                return False
+            if where.editing:
+                self.reopen(where.block_id, BREAK_RE.match(text, chosen.start()).end())  # type: ignore[union-attr]
+            return True
+
+    def _on_break_double_clicked(self, block_id: str, tag_start: int) -> None:
+        editor = self.delegate.active_editor()
+        if editor is not None and editor.block_id == block_id:
+            cursor = editor.textCursor()  # edit_break reads the chip at the editor's cursor
+            cursor.setPosition(tag_start)
+            editor.setTextCursor(cursor)
+            self.edit_break()
+        else:
+            self.edit_break(block_id=block_id, tag_start=tag_start)
+
+    # -- voice spans ---------------------------------------------------------------------------
+
+    def _on_editor_committed(self, block_id: str, text: str, start: int, end: int) -> None:
+        self.remembered = (block_id, text, start, end)
+
+    def _forget_selection(self) -> None:
+        self.remembered = None
+
+    def assign_voice_to_text_selection(self, voice_id: VoiceId | None) -> bool:
+        """Read the words selected in the paragraph editor with ``voice_id``.
+
+        ``None`` (or the paragraph's own voice) gives them back to the paragraph's voice. The
+        selection is the open editor's, or the one it had when it last closed, if that
+        paragraph is still the only one selected. Returns whether there was a selection.
+        """
+        session = self.window.session
+        if session is None:
+            return False
+        typed = self._typed()
+        if typed is not None and typed.cursor == typed.anchor:
+            typed = None
+        remembered = self.remembered
+        if typed is None and remembered is not None:
+            block_id, text, start, end = remembered
+            if (self.window.selected_blocks() != [block_id]
+                    or session.project.block(BlockId(block_id)).text != text):
+                remembered = None
+        if typed is None and remembered is None:
+            return False
+        with self._step("Voice for selection", typed):
+            if typed is not None:
+                where = self._commit(typed)
+                if where is None or where.selection is None:
+                    return self._refuse("The selection was lost; select the words again.")
+            else:
+                assert remembered is not None
+                block_id, _, start, end = remembered
+                row = self._row_of(block_id)
+                if row is None:
+                    return False
+                where = _Where(BlockId(block_id), row, selection=(start, end))
+            block = session.project.block(where.block_id)
+            if block.locked:
+                self._refuse_locked([where.row])
+                return True
+            own = block.voice_id or session.project.default_voice_id
+            target = None if voice_id == own else voice_id
+            assert where.selection is not None
+            try:
+                spans = with_voice(block.text, block.spans, *where.selection, target)
+            except EditError as exc:
+                self._refuse(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+                return True
+            alias = self._alias(target) if target is not None else "the paragraph's voice"
+            if spans != block.spans:
+                command = ChapterEditCommand(
+                    session, session.project.locate(block.id)[0].id,
+                    f"Read selection with '{alias}'",
+                    lambda p: _set_text_and_spans(p, block.id, block.text, spans))
+                if not self._push(command):
+                    return True
+                self._message(f"The selection is read by {alias}.")
+            self.remembered = None
+            if where.editing:
+                self.reopen(where.block_id, where.selection[1])
+            return True
+
+    def clear_voice_spans(self) -> bool:
+        """Give the selected words (or all of the selected paragraphs) back to their voice."""
+        session = self.window.session
+        if session is None:
+            return False
+        typed = self._typed()
+        if (typed is not None and typed.cursor != typed.anchor) or (
+                typed is None and self.remembered is not None):
+            return self.assign_voice_to_text_selection(None)
+        if typed is not None:
+            self.delegate.commitData.emit(typed.editor)
+            self.delegate.closeEditor.emit(typed.editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        ids = self.window.selected_blocks()
+        project = session.project
+        ids = [b for b in ids if project.block(b).spans]
+        if not ids:
+            return self._refuse("The selected paragraphs have no voice spans.")
+        locked = self._locked_rows(ids)
+        if locked:
+            return self._refuse_locked(locked)
+        chapter, _ = project.locate(ids[0])
+
+        def edit(p: Project) -> m.Changes:
+            changes = m.Changes()
+            for block_id in ids:
+                changes = changes | m.set_block_spans(p, block_id, ())
+            return changes
+
+        return self._push(ChapterEditCommand(session, chapter.id, "Clear voice spans", edit))
+
+    def _fill_voice_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        project = self.window.project
+        if project is None:
+            return
+        for voice in project.voices.values():
+            action = menu.addAction(_swatch_icon(voice.id), voice.alias)
+            action.triggered.connect(
+                lambda _=False, v=voice.id: self._voice_from_menu(v))
+        menu.addSeparator()
+        clear = menu.addAction("The Paragraph's Own Voice")
+        clear.triggered.connect(lambda _=False: self._voice_from_menu(None))
+
+    def _voice_from_menu(self, voice_id: VoiceId | None) -> None:
+        if not self.assign_voice_to_text_selection(voice_id):
+            self._refuse("Select words while editing a paragraph (double-click it) first; "
+                         "the Voices panel's Assign gives whole paragraphs a voice.")
+
+    # -- split, merge, new, delete -----------------------------------------------------------
+
+    def split_here(self) -> bool:
+        """Split the paragraph being edited at the cursor."""
+        session = self.window.session
+        typed = self._typed()
+        if session is None or typed is None:
+            return self._refuse("Double-click a paragraph and put the cursor where it should "
+                                "split.")
+        with self._step("Split paragraph", typed):
+            where = self._commit(typed)
+            if where is None:
+                return False
+            block = session.project.block(where.block_id)
+            if block.locked:
+                return self._refuse_locked([where.row])
+            offset = where.cursor if where.cursor is not None else -1
+            head, tail = block.text[:max(offset, 0)].strip(), block.text[offset:].strip()
+            if offset < 0 or not head or not tail:
+                self.reopen(where.block_id, max(offset, 0))
+                return self._refuse("Put the cursor between words to split the paragraph there.")
+            spans = split_spans(block.text, block.spans, offset)
+            block_id = block.id
+
+            def edit(p: Project) -> m.Changes:
+                _check_spans(p, p.block(block_id).text, spans)
+                p.block(block_id).spans = spans
+                return m.split_block(p, block_id, offset)
+
+            chapter, _ = session.project.locate(block_id)
+            if not self._push(ChapterEditCommand(session, chapter.id, "Split paragraph", edit)):
+                return False
+            new = chapter.blocks[where.row + 1]
+            self.reopen(new.id, 0)
+            return True
+
+    def merge_with_next(self) -> bool:
+        """Join the current paragraph with the next one."""
+        session = self.window.session
+        if session is None:
+            return False
+        typed = self._typed()
+        with self._step("Merge paragraphs", typed):
+            where = self._where(typed)
+            if where is None:
+                return self._refuse("Select the paragraph to merge with the next one.")
+            chapter, index = session.project.locate(where.block_id)
+            if index + 1 >= len(chapter.blocks):
+                if where.editing:
+                    self.reopen(where.block_id, where.cursor or 0)
+                return self._refuse("This is the chapter's last paragraph: nothing to merge with.")
+            locked = self._locked_rows([where.block_id, chapter.blocks[index + 1].id])
+            if locked:
+                return self._refuse_locked(locked)
+            join = len(chapter.blocks[index].text) + 1
+            if not self._push(merge_blocks(session, where.block_id)):
+                return False
+            if where.editing:
+                self.reopen(where.block_id, join)
+            else:
+                self.view.setCurrentIndex(self.window.blocks_model.index(where.row))
+            return True
+
+    def new_paragraph_after(self) -> bool:
+        """Add a paragraph after the current one (or at the top of an empty chapter), edit it."""
+        session = self.window.session
+        chapter = self.window.blocks_model.chapter
+        if session is None or chapter is None:
+            return self._refuse("Open a chapter first.")
+        typed = self._typed()
+        with self._step("New paragraph", typed):
+            where = self._where(typed)
+            index = where.row + 1 if where is not None else len(chapter.blocks)
+            voice = session.project.block(where.block_id).voice_id if where is not None else None
+            created: list[str] = []
+            chapter_id = chapter.id
+
+            def edit(p: Project) -> m.Changes:
+                changes = m.insert_block(p, chapter_id, index, NEW_PARAGRAPH_TEXT, voice)
+                created[:] = list(changes.blocks)
+                return changes
+
+            if not self._push(ChapterEditCommand(session, chapter_id, "New paragraph", edit)):
+                return False
+            self.reopen(created[0], len(NEW_PARAGRAPH_TEXT), anchor=0)
+            return True
+
+    def delete_paragraphs(self) -> bool:
+        """Delete the selected paragraphs (or the one being edited), after confirmation when
+        they have narration."""
+        session = self.window.session
+        if session is None:
+            return False
+        typed = self._typed()
+        if typed is not None:  # deleting what is being edited: drop the typing too
+            self.delegate.closeEditor.emit(
+                typed.editor, QAbstractItemDelegate.EndEditHint.RevertModelCache)
+            ids = [typed.block_id]
+        else:
+            ids = self.window.selected_blocks()
+        if not ids:
+            return self._refuse("Select the paragraphs to delete.")
+        locked = self._locked_rows(ids)
+        if locked:
+            return self._refuse_locked(locked)
+        project = session.project
+        narrated = [b for b in ids if project.block(b).takes]
+        count = "this paragraph" if len(ids) == 1 else f"these {len(ids)} paragraphs"
+        if narrated:
+            takes = sum(len(project.block(b).takes) for b in narrated)
+            answer = QMessageBox.question(
+                self.window, "Delete paragraphs",
+                f"Delete {count}? {len(narrated)} of them ha{'s' if len(narrated) == 1 else 've'} "
+                f"narration ({takes} take{'s' if takes != 1 else ''}). Undo brings "
+                f"{'it' if len(ids) == 1 else 'them'} back with the audio.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        chapter, first = project.locate(ids[0])
+
+        def edit(p: Project) -> m.Changes:
+            changes = m.Changes()
+            for block_id in ids:
+                changes = changes | m.remove_block(p, block_id)
+            return changes
+
+        label = "Delete paragraph" if len(ids) == 1 else f"Delete {len(ids)} paragraphs"
+        if not self._push(ChapterEditCommand(session, chapter.id, label, edit)):
+            return False
+        if chapter.blocks:
+            self.view.setCurrentIndex(
+                self.window.blocks_model.index(min(first, len(chapter.blocks) - 1)))
+        return True
+
+    # -- context menus -------------------------------------------------------------------------
+
+    def paragraph_menu(self) -> QMenu:
+        """Return the context menu of the paragraphs list."""
+        menu = QMenu(self.view)
+        menu.setObjectName("paragraphMenu")
+        menu.addActions([self.insert_break_action, self.edit_break_action])
+        voices = menu.addMenu("&Voice for Selection")
+        voices.aboutToShow.connect(lambda: self._fill_voice_menu(voices))
+        voices.setEnabled(self.remembered is not None)
+        menu.addAction(self.clear_spans_action)
+        menu.addSeparator()
+        menu.addActions([self.merge_action, self.new_paragraph_action, self.delete_action])
+        menu.addSeparator()
+        menu.addAction(self.window.lock_action)
+        return menu
+
+    def _on_view_menu(self, pos: QPoint) -> None:
+        if self.window.session is None:
+            return
+        menu = self.paragraph_menu()
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def _fill_editor_menu(self, editor: ParagraphEditor, menu: QMenu) -> None:
+        cursor = editor.textCursor()
+        menu.addSeparator()
+        menu.addAction(self.insert_break_action)
+        edit_break = menu.addAction("Edit Break…")
+        edit_break.setEnabled(editor.tag_at(cursor.position(), touching=True) is not None)
+        edit_break.triggered.connect(lambda _=False: self.edit_break())
+        voices = menu.addMenu("Voice for Selection")
+        voices.setObjectName("editorVoiceMenu")
+        voices.setEnabled(cursor.hasSelection())
+        self._fill_voice_menu(voices)
+        menu.addSeparator()
+        menu.addActions([self.split_action, self.merge_action, self.new_paragraph_action])
+
+
+def install_editor_actions(window: MainWindow) -> EditorActions:
+    """Give ``window`` the paragraph editing actions; return them (kept as its child)."""
+    return EditorActions(window)
+
+
+__all__ = [
+    "NEW_PARAGRAPH_TEXT",
+    "BreakDialog",
+    "EditorActions",
+    "install_editor_actions",
+    "replace_range",
+    "split_spans",
+    "with_break",
+    "with_break_seconds",
+    "with_voice",
+]
