@@ -6,8 +6,7 @@ paragraph with more breaks than the guidance (spec §2.9) gets a warning badge, 
 being spoken is highlighted. Plain paragraphs are drawn straight from their text; the others
 get a text layout, cached per (text, spans, width, font), so scrolling repaints from the
 cache. Row heights come from font metrics (cached too), never from a layout per row: a
-5,000-paragraph chapter measures every row, and PySide6 6.12 on Python 3.11 drops a reference
-to ``None`` on each call of a void method such as ``QTextLine.setLineWidth``.
+5,000-paragraph chapter measures every row, and a layout costs a dozen calls into Qt.
 
 The in-place editor (:class:`ParagraphEditor`) edits the raw text; break tags show as compact
 chips there too and move and delete as one character.

@@ -255,8 +255,9 @@ class _Where:
     block_id: BlockId
     row: int
     editing: bool = False
-    cursor: int | None = None  # offsets into the stored text
+    cursor: int | None = None  # offsets into the text as stored (white space collapsed)
     selection: tuple[int, int] | None = None
+    typed: str = ""  # what the editor held (white space collapsed), not yet stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,38 +450,63 @@ class EditorActions(QObject):
         return _Typed(editor, BlockId(editor.block_id), editor.toPlainText(),
                       cursor.position(), cursor.anchor())
 
+    def _begin(self, typed: _Typed | None) -> _Where | None:
+        """Return where an action applies; close the editor, keeping what was typed in it.
+
+        What was typed is not committed yet: :meth:`_step` commits it with the action (one
+        undo step), :meth:`_keep_typing` alone when the action is cancelled or refused.
+        """
+        if typed is None:
+            return self._selected()
+        self.delegate.closeEditor.emit(typed.editor,
+                                       QAbstractItemDelegate.EndEditHint.RevertModelCache)
+        self.remembered = None
+        row = self._row_of(typed.block_id)
+        if row is None:
+            return None
+        cursor = normalized_offset(typed.text, typed.cursor)
+        anchor = normalized_offset(typed.text, typed.anchor)
+        selection = (min(cursor, anchor), max(cursor, anchor)) if cursor != anchor else None
+        return _Where(typed.block_id, row, True, cursor, selection, " ".join(typed.text.split()))
+
+    def _text(self, where: _Where) -> str:
+        """Return the paragraph's text as the action will find it (with what was typed)."""
+        project = self.window.project
+        assert project is not None
+        return where.typed or project.block(where.block_id).text
+
+    def _commit_typed(self, where: _Where) -> bool:
+        """Store what was typed in the editor (an undoable edit); return whether it was."""
+        project = self.window.project
+        assert project is not None
+        if not where.typed or where.typed == project.block(where.block_id).text:
+            return True
+        self.window.blocks_model.setData(self.window.blocks_model.index(where.row), where.typed)
+        return project.block(where.block_id).text == where.typed
+
+    def _keep_typing(self, where: _Where | None) -> None:
+        """After a cancelled or refused action: store what was typed and go on editing."""
+        if where is None or not where.editing:
+            return
+        self._commit_typed(where)
+        self.reopen(where.block_id, where.cursor or 0)
+
     @contextlib.contextmanager
-    def _step(self, label: str, typed: _Typed | None) -> Iterator[None]:
-        """Make what was typed in the editor and the action one undo step."""
+    def _step(self, label: str, where: _Where) -> Iterator[None]:
+        """Commit what was typed and do the action as one undo step."""
         session = self.window.session
         assert session is not None
-        stored = session.project.block(typed.block_id).text if typed is not None else ""
-        typed_text = " ".join(typed.text.split()) if typed is not None else ""
-        macro = typed is not None and typed_text and typed_text != stored
+        project = session.project
+        macro = bool(where.typed) and where.typed != project.block(where.block_id).text
         if macro:
             session.undo_stack.beginMacro(label)
         try:
+            if not self._commit_typed(where):
+                raise EditError("what was typed could not be stored")
             yield
         finally:
             if macro:
                 session.undo_stack.endMacro()
-
-    def _commit(self, typed: _Typed) -> _Where | None:
-        """Commit and close the editor; return where its cursor was, in the stored text."""
-        self.delegate.commitData.emit(typed.editor)
-        self.delegate.closeEditor.emit(typed.editor, QAbstractItemDelegate.EndEditHint.NoHint)
-        self.remembered = None
-        project = self.window.project
-        row = self._row_of(typed.block_id)
-        if project is None or row is None:
-            return None
-        block = project.block(typed.block_id)
-        if block.text != " ".join(typed.text.split()):  # the commit was refused
-            return _Where(typed.block_id, row, editing=True)
-        cursor = normalized_offset(typed.text, typed.cursor)
-        anchor = normalized_offset(typed.text, typed.anchor)
-        selection = (min(cursor, anchor), max(cursor, anchor)) if cursor != anchor else None
-        return _Where(typed.block_id, row, True, cursor, selection)
 
     def _selected(self) -> _Where | None:
         """Return the current paragraph (when selected), else the first selected one."""
@@ -494,9 +520,6 @@ class EditorActions(QObject):
         if not rows or (block := model.block_at(rows[0])) is None:
             return None
         return _Where(block.id, rows[0])
-
-    def _where(self, typed: _Typed | None) -> _Where | None:
-        return self._commit(typed) if typed is not None else self._selected()
 
     def reopen(self, block_id: str, cursor: int, anchor: int | None = None) -> None:
         """Edit paragraph ``block_id`` in place again, with the cursor at ``cursor``."""
@@ -548,6 +571,11 @@ class EditorActions(QObject):
 
     # -- breaks --------------------------------------------------------------------------------
 
+    def _chapter_id(self, block_id: BlockId) -> m.ChapterId:
+        project = self.window.project
+        assert project is not None
+        return project.locate(block_id)[0].id
+
     def insert_break(self, seconds: float | None = None) -> bool:
         """Insert a break at the editor's cursor, else at the end of the selected paragraph.
 
@@ -556,34 +584,34 @@ class EditorActions(QObject):
         session = self.window.session
         if session is None:
             return False
-        typed = self._typed()
-        with self._step("Insert break", typed):
-            where = self._where(typed)
-            if where is None:
-                return self._refuse("Select a paragraph, or put the cursor where the break goes.")
-            block = session.project.block(where.block_id)
-            if block.locked:
-                return self._refuse_locked([where.row])
-            offset = where.cursor if where.cursor is not None else len(block.text)
-            if seconds is None:
-                answer = self._ask_seconds("Insert Break", BREAK_DEFAULT_S)
-                if answer is None:
-                    if where.editing:
-                        self.reopen(where.block_id, offset)
-                    return False
-                seconds = answer[1]
-            seconds = self._clamped(seconds)
+        where = self._begin(self._typed())
+        if where is None:
+            return self._refuse("Select a paragraph, or put the cursor where the break goes.")
+        if session.project.block(where.block_id).locked:
+            self._keep_typing(where)
+            return self._refuse_locked([where.row])
+        offset = where.cursor if where.cursor is not None else len(self._text(where))
+        if seconds is None:
+            answer = self._ask_seconds("Insert Break", BREAK_DEFAULT_S)
+            if answer is None:
+                self._keep_typing(where)
+                return False
+            seconds = answer[1]
+        seconds = self._clamped(seconds)
+        block_id = where.block_id
+        with self._step("Insert break", where):
+            block = session.project.block(block_id)
             text, spans, tag_start = with_break(block.text, block.spans, offset, seconds)
             command = ChapterEditCommand(
-                session, session.project.locate(block.id)[0].id,
-                f"Insert {seconds_label(seconds)} s break",
-                lambda p: _set_text_and_spans(p, block.id, text, spans))
+                session, self._chapter_id(block_id), f"Insert {seconds_label(seconds)} s break",
+                lambda p: _set_text_and_spans(p, block_id, text, spans))
             if not self._push(command):
                 return False
-            self._warn_breaks(text)
-            if where.editing:
-                self.reopen(where.block_id, BREAK_RE.match(text, tag_start).end())  # type: ignore[union-attr]
-            return True
+        self._warn_breaks(text)
+        if where.editing:
+            tag = BREAK_RE.match(text, tag_start)
+            self.reopen(block_id, tag.end() if tag is not None else tag_start)
+        return True
 
     def edit_break(self, seconds: float | None = None, block_id: str | None = None,
                    tag_start: int | None = None) -> bool:
@@ -598,65 +626,64 @@ class EditorActions(QObject):
         typed = self._typed()
         if typed is not None and block_id is not None and typed.block_id != block_id:
             typed = None  # a chip of another paragraph was double-clicked
-        with self._step("Change break", typed):
-            if block_id is not None and typed is None:
-                row = self._row_of(block_id)
-                where = _Where(BlockId(block_id), row) if row is not None else None
-            else:
-                where = self._where(typed)
-            if where is None:
-                return self._refuse("Select a paragraph with a break first.")
-            block = session.project.block(where.block_id)
-            tags = list(BREAK_RE.finditer(block.text))
-            if block.locked:
-                return self._refuse_locked([where.row])
-            if not tags:
-                if where.editing:
-                    self.reopen(where.block_id, where.cursor or 0)
-                return self._refuse("This paragraph has no breaks; Insert Break (Ctrl+B) adds one.")
-            chosen = None
-            if tag_start is not None:
-                chosen = next((t for t in tags if t.start() == tag_start), None)
-            elif where.cursor is not None:
-                chosen = next((t for t in tags if t.start() <= where.cursor <= t.end()), None)
-                if chosen is None:
-                    self.reopen(where.block_id, where.cursor)
-                    return self._refuse("Put the cursor next to a break (or double-click one).")
-            elif len(tags) == 1:
-                chosen = tags[0]
-            if seconds is None:
-                choices: list[str] = []
-                if chosen is None:  # several breaks and none named: let the user pick
-                    for n, tag in enumerate(tags, 1):
-                        before = m.speakable_text(block.text[:tag.start()])[-24:]
-                        choices.append(f"{n}. {seconds_label(float(tag.group(1)))} s "
-                                       f"after “…{before}”")
-                current = float((chosen or tags[0]).group(1))
-                answer = self._ask_seconds("Edit Break", current, choices)
-                if answer is None:
-                    if where.editing:
-                        self.reopen(where.block_id, where.cursor or 0)
-                    return False
-                if chosen is None:
-                    chosen = tags[answer[0]]
-                seconds = answer[1]
+        if block_id is not None and typed is None:
+            row = self._row_of(block_id)
+            where = _Where(BlockId(block_id), row) if row is not None else None
+        else:
+            where = self._begin(typed)
+        if where is None:
+            return self._refuse("Select a paragraph with a break first.")
+        if session.project.block(where.block_id).locked:
+            self._keep_typing(where)
+            return self._refuse_locked([where.row])
+        text = self._text(where)
+        tags = list(BREAK_RE.finditer(text))
+        if not tags:
+            self._keep_typing(where)
+            return self._refuse("This paragraph has no breaks; Insert Break (Ctrl+B) adds one.")
+        chosen = None
+        if tag_start is not None:
+            chosen = next((t for t in tags if t.start() == tag_start), None)
+        elif where.cursor is not None:
+            chosen = next((t for t in tags if t.start() <= where.cursor <= t.end()), None)
             if chosen is None:
-                chosen = tags[0]
-            seconds = self._clamped(seconds)
-            text, spans = with_break_seconds(block.text, block.spans, chosen.start(), seconds)
-            if text == block.text:
-                if where.editing:
-                    self.reopen(where.block_id, where.cursor or 0)
+                self._keep_typing(where)
+                return self._refuse("Put the cursor next to a break (or double-click one).")
+        elif len(tags) == 1:
+            chosen = tags[0]
+        if seconds is None:
+            choices: list[str] = []
+            if chosen is None:  # several breaks and none named: let the user pick
+                for n, tag in enumerate(tags, 1):
+                    before = m.speakable_text(text[:tag.start()])[-24:]
+                    choices.append(f"{n}. {seconds_label(float(tag.group(1)))} s "
+                                   f"after “…{before}”")
+            current = float((chosen or tags[0]).group(1))
+            answer = self._ask_seconds("Edit Break", current, choices)
+            if answer is None:
+                self._keep_typing(where)
                 return False
+            if chosen is None:
+                chosen = tags[answer[0]]
+            seconds = answer[1]
+        start = (chosen or tags[0]).start()
+        seconds = self._clamped(seconds)
+        if float((chosen or tags[0]).group(1)) == seconds:
+            self._keep_typing(where)
+            return False
+        target = where.block_id
+        with self._step("Change break", where):
+            block = session.project.block(target)
+            new_text, spans = with_break_seconds(block.text, block.spans, start, seconds)
             command = ChapterEditCommand(
-                session, session.project.locate(block.id)[0].id,
-                f"Change break to {seconds_label(seconds)} s",
-                lambda p: _set_text_and_spans(p, block.id, text, spans))
+                session, self._chapter_id(target), f"Change break to {seconds_label(seconds)} s",
+                lambda p: _set_text_and_spans(p, target, new_text, spans))
             if not self._push(command):
                 return False
-            if where.editing:
-                self.reopen(where.block_id, BREAK_RE.match(text, chosen.start()).end())  # type: ignore[union-attr]
-            return True
+        if where.editing:
+            tag = BREAK_RE.match(new_text, start)
+            self.reopen(target, tag.end() if tag is not None else start)
+        return True
 
     def _on_break_double_clicked(self, block_id: str, tag_start: int) -> None:
         editor = self.delegate.active_editor()
@@ -697,43 +724,47 @@ class EditorActions(QObject):
                 remembered = None
         if typed is None and remembered is None:
             return False
-        with self._step("Voice for selection", typed):
-            if typed is not None:
-                where = self._commit(typed)
-                if where is None or where.selection is None:
-                    return self._refuse("The selection was lost; select the words again.")
-            else:
-                assert remembered is not None
-                block_id, _, start, end = remembered
-                row = self._row_of(block_id)
-                if row is None:
-                    return False
-                where = _Where(BlockId(block_id), row, selection=(start, end))
-            block = session.project.block(where.block_id)
-            if block.locked:
-                self._refuse_locked([where.row])
+        if typed is not None:
+            where = self._begin(typed)
+            if where is None or where.selection is None:
                 return True
-            own = block.voice_id or session.project.default_voice_id
-            target = None if voice_id == own else voice_id
-            assert where.selection is not None
-            try:
+        else:
+            assert remembered is not None
+            block_id, _, start, end = remembered
+            row = self._row_of(block_id)
+            if row is None:
+                return False
+            where = _Where(BlockId(block_id), row, selection=(start, end))
+        if session.project.block(where.block_id).locked:
+            self._keep_typing(where)
+            self._refuse_locked([where.row])
+            return True
+        own = session.project.block(where.block_id).voice_id or session.project.default_voice_id
+        target = None if voice_id == own else voice_id
+        try:
+            spans = with_voice(self._text(where), session.project.block(where.block_id).spans
+                               if not where.typed else (), *where.selection, target)
+        except EditError as exc:
+            self._keep_typing(where)
+            self._refuse(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+            return True
+        alias = self._alias(target) if target is not None else "the paragraph's voice"
+        block_id = where.block_id
+        with self._step("Voice for selection", where):
+            block = session.project.block(block_id)
+            if where.typed:  # the typed text is stored now: recompute on its spans
                 spans = with_voice(block.text, block.spans, *where.selection, target)
-            except EditError as exc:
-                self._refuse(f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
-                return True
-            alias = self._alias(target) if target is not None else "the paragraph's voice"
             if spans != block.spans:
                 command = ChapterEditCommand(
-                    session, session.project.locate(block.id)[0].id,
-                    f"Read selection with '{alias}'",
-                    lambda p: _set_text_and_spans(p, block.id, block.text, spans))
+                    session, self._chapter_id(block_id), f"Read selection with '{alias}'",
+                    lambda p: _set_text_and_spans(p, block_id, block.text, spans))
                 if not self._push(command):
                     return True
                 self._message(f"The selection is read by {alias}.")
-            self.remembered = None
-            if where.editing:
-                self.reopen(where.block_id, where.selection[1])
-            return True
+        self.remembered = None
+        if where.editing:
+            self.reopen(block_id, where.selection[1])
+        return True
 
     def clear_voice_spans(self) -> bool:
         """Give the selected words (or all of the selected paragraphs) back to their voice."""
@@ -744,9 +775,8 @@ class EditorActions(QObject):
         if (typed is not None and typed.cursor != typed.anchor) or (
                 typed is None and self.remembered is not None):
             return self.assign_voice_to_text_selection(None)
-        if typed is not None:
-            self.delegate.commitData.emit(typed.editor)
-            self.delegate.closeEditor.emit(typed.editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        if typed is not None and (where := self._begin(typed)) is not None:
+            self._commit_typed(where)  # on its own: clearing spans is another step
         ids = self.window.selected_blocks()
         project = session.project
         ids = [b for b in ids if project.block(b).spans]
@@ -755,7 +785,6 @@ class EditorActions(QObject):
         locked = self._locked_rows(ids)
         if locked:
             return self._refuse_locked(locked)
-        chapter, _ = project.locate(ids[0])
 
         def edit(p: Project) -> m.Changes:
             changes = m.Changes()
@@ -763,7 +792,8 @@ class EditorActions(QObject):
                 changes = changes | m.set_block_spans(p, block_id, ())
             return changes
 
-        return self._push(ChapterEditCommand(session, chapter.id, "Clear voice spans", edit))
+        return self._push(ChapterEditCommand(session, self._chapter_id(ids[0]),
+                                             "Clear voice spans", edit))
 
     def _fill_voice_menu(self, menu: QMenu) -> None:
         menu.clear()
@@ -792,83 +822,81 @@ class EditorActions(QObject):
         if session is None or typed is None:
             return self._refuse("Double-click a paragraph and put the cursor where it should "
                                 "split.")
-        with self._step("Split paragraph", typed):
-            where = self._commit(typed)
-            if where is None:
-                return False
-            block = session.project.block(where.block_id)
-            if block.locked:
-                return self._refuse_locked([where.row])
-            offset = where.cursor if where.cursor is not None else -1
-            head, tail = block.text[:max(offset, 0)].strip(), block.text[offset:].strip()
-            if offset < 0 or not head or not tail:
-                self.reopen(where.block_id, max(offset, 0))
-                return self._refuse("Put the cursor between words to split the paragraph there.")
-            spans = split_spans(block.text, block.spans, offset)
-            block_id = block.id
+        where = self._begin(typed)
+        if where is None:
+            return False
+        if session.project.block(where.block_id).locked:
+            self._keep_typing(where)
+            return self._refuse_locked([where.row])
+        text = self._text(where)
+        offset = where.cursor if where.cursor is not None else 0
+        if not text[:offset].strip() or not text[offset:].strip():
+            self._keep_typing(where)
+            return self._refuse("Put the cursor between words to split the paragraph there.")
+        block_id = where.block_id
+        with self._step("Split paragraph", where):
+            spans = split_spans(text, session.project.block(block_id).spans, offset)
 
             def edit(p: Project) -> m.Changes:
                 _check_spans(p, p.block(block_id).text, spans)
                 p.block(block_id).spans = spans
                 return m.split_block(p, block_id, offset)
 
-            chapter, _ = session.project.locate(block_id)
-            if not self._push(ChapterEditCommand(session, chapter.id, "Split paragraph", edit)):
+            if not self._push(ChapterEditCommand(session, self._chapter_id(block_id),
+                                                 "Split paragraph", edit)):
                 return False
-            new = chapter.blocks[where.row + 1]
-            self.reopen(new.id, 0)
-            return True
+        chapter, index = session.project.locate(block_id)
+        self.reopen(chapter.blocks[index + 1].id, 0)
+        return True
 
     def merge_with_next(self) -> bool:
         """Join the current paragraph with the next one."""
         session = self.window.session
         if session is None:
             return False
-        typed = self._typed()
-        with self._step("Merge paragraphs", typed):
-            where = self._where(typed)
-            if where is None:
-                return self._refuse("Select the paragraph to merge with the next one.")
-            chapter, index = session.project.locate(where.block_id)
-            if index + 1 >= len(chapter.blocks):
-                if where.editing:
-                    self.reopen(where.block_id, where.cursor or 0)
-                return self._refuse("This is the chapter's last paragraph: nothing to merge with.")
-            locked = self._locked_rows([where.block_id, chapter.blocks[index + 1].id])
-            if locked:
-                return self._refuse_locked(locked)
-            join = len(chapter.blocks[index].text) + 1
+        where = self._begin(self._typed())
+        if where is None:
+            return self._refuse("Select the paragraph to merge with the next one.")
+        chapter, index = session.project.locate(where.block_id)
+        if index + 1 >= len(chapter.blocks):
+            self._keep_typing(where)
+            return self._refuse("This is the chapter's last paragraph: nothing to merge with.")
+        locked = self._locked_rows([where.block_id, chapter.blocks[index + 1].id])
+        if locked:
+            self._keep_typing(where)
+            return self._refuse_locked(locked)
+        join = len(self._text(where)) + 1
+        with self._step("Merge paragraphs", where):
             if not self._push(merge_blocks(session, where.block_id)):
                 return False
-            if where.editing:
-                self.reopen(where.block_id, join)
-            else:
-                self.view.setCurrentIndex(self.window.blocks_model.index(where.row))
-            return True
+        if where.editing:
+            self.reopen(where.block_id, join)
+        else:
+            self.view.setCurrentIndex(self.window.blocks_model.index(where.row))
+        return True
 
     def new_paragraph_after(self) -> bool:
-        """Add a paragraph after the current one (or at the top of an empty chapter), edit it."""
+        """Add a paragraph after the current one (or at the end of the chapter), edit it."""
         session = self.window.session
         chapter = self.window.blocks_model.chapter
         if session is None or chapter is None:
             return self._refuse("Open a chapter first.")
-        typed = self._typed()
-        with self._step("New paragraph", typed):
-            where = self._where(typed)
-            index = where.row + 1 if where is not None else len(chapter.blocks)
-            voice = session.project.block(where.block_id).voice_id if where is not None else None
-            created: list[str] = []
-            chapter_id = chapter.id
+        where = self._begin(self._typed())
+        index = where.row + 1 if where is not None else len(chapter.blocks)
+        voice = session.project.block(where.block_id).voice_id if where is not None else None
+        created: list[str] = []
+        chapter_id = chapter.id
 
-            def edit(p: Project) -> m.Changes:
-                changes = m.insert_block(p, chapter_id, index, NEW_PARAGRAPH_TEXT, voice)
-                created[:] = list(changes.blocks)
-                return changes
+        def edit(p: Project) -> m.Changes:
+            changes = m.insert_block(p, chapter_id, index, NEW_PARAGRAPH_TEXT, voice)
+            created[:] = list(changes.blocks)
+            return changes
 
+        with self._step("New paragraph", where) if where else contextlib.nullcontext():
             if not self._push(ChapterEditCommand(session, chapter_id, "New paragraph", edit)):
                 return False
-            self.reopen(created[0], len(NEW_PARAGRAPH_TEXT), anchor=0)
-            return True
+        self.reopen(created[0], len(NEW_PARAGRAPH_TEXT), anchor=0)
+        return True
 
     def delete_paragraphs(self) -> bool:
         """Delete the selected paragraphs (or the one being edited), after confirmation when
@@ -877,16 +905,13 @@ class EditorActions(QObject):
         if session is None:
             return False
         typed = self._typed()
-        if typed is not None:  # deleting what is being edited: drop the typing too
-            self.delegate.closeEditor.emit(
-                typed.editor, QAbstractItemDelegate.EndEditHint.RevertModelCache)
-            ids = [typed.block_id]
-        else:
-            ids = self.window.selected_blocks()
+        where = self._begin(typed) if typed is not None else None
+        ids = [where.block_id] if where is not None else self.window.selected_blocks()
         if not ids:
             return self._refuse("Select the paragraphs to delete.")
         locked = self._locked_rows(ids)
         if locked:
+            self._keep_typing(where)
             return self._refuse_locked(locked)
         project = session.project
         narrated = [b for b in ids if project.block(b).takes]
@@ -899,6 +924,7 @@ class EditorActions(QObject):
                 f"narration ({takes} take{'s' if takes != 1 else ''}). Undo brings "
                 f"{'it' if len(ids) == 1 else 'them'} back with the audio.")
             if answer != QMessageBox.StandardButton.Yes:
+                self._keep_typing(where)
                 return False
         chapter, first = project.locate(ids[0])
 
@@ -909,8 +935,9 @@ class EditorActions(QObject):
             return changes
 
         label = "Delete paragraph" if len(ids) == 1 else f"Delete {len(ids)} paragraphs"
-        if not self._push(ChapterEditCommand(session, chapter.id, label, edit)):
-            return False
+        with self._step(label, where) if where is not None else contextlib.nullcontext():
+            if not self._push(ChapterEditCommand(session, chapter.id, label, edit)):
+                return False
         if chapter.blocks:
             self.view.setCurrentIndex(
                 self.window.blocks_model.index(min(first, len(chapter.blocks) - 1)))

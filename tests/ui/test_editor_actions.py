@@ -281,6 +281,18 @@ def test_insert_break_at_the_editor_cursor_with_a_chosen_duration(window, qtbot)
     assert reopened(window).chapters[0].blocks[1].text == text
 
 
+def test_cancelled_break_keeps_what_was_typed(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    editor = open_editor(window, 2, len(P2))
+    qtbot.keyClicks(editor, " Truly.")
+    when_modal(qtbot, lambda dialog: dialog.reject())
+    assert not actions(window).insert_break()
+    assert blocks(window)[2].text == P2 + " Truly."
+    assert window.session.undo_stack.count() == 1
+    assert window.undo_action.text() == "&Undo Edit text"  # not a break that never was
+    editor = actions(window).delegate.active_editor()
+    assert editor is not None and editor.textCursor().position() == len(P2 + " Truly.")
+
+
 def test_insert_break_at_the_end_of_the_selected_paragraph_clamped(window) -> None:  # type: ignore[no-untyped-def]
     before = snap(window.session.project)
     select_row(window, 2)
@@ -528,6 +540,23 @@ def test_merge_with_next(window) -> None:  # type: ignore[no-untyped-def]
     select_row(window, 1)
     assert not actions(window).merge_with_next()
     assert "last paragraph" in window.statusBar().currentMessage()
+
+
+def test_typing_then_merge_by_shortcut_is_one_step(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    before = snap(window.session.project)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    editor = open_editor(window, 1, len(P1))
+    editor.setFocus()
+    qtbot.keyClicks(editor, " So")
+    qtbot.keyClick(editor, Qt.Key.Key_M,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert [b.text for b in blocks(window)] == [P0, f"{P1} So {P2}"]
+    editor = actions(window).delegate.active_editor()  # still editing, at the join
+    assert editor is not None and editor.textCursor().position() == len(P1) + 4
+    assert window.undo_action.text() == "&Undo Merge paragraphs"
+    close_editor(window)
+    round_trip(window, before)
 
 
 def test_new_paragraph_after_then_delete_it(window, qtbot) -> None:  # type: ignore[no-untyped-def]
