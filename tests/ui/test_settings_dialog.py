@@ -122,7 +122,7 @@ def test_no_keyring_without_consent_stores_nothing(qtbot, tmp_path: Path,  # typ
                                                    no_keyring: None) -> None:
     path = tmp_path / "settings.json"
     dialog = _dialog(qtbot, path)
-    assert "no OS keyring is available" in dialog.key_status.text().lower()
+    assert "no os keyring is available" in dialog.key_status.text().lower()
     assert dialog.plaintext.isVisibleTo(dialog) and not dialog.plaintext.isChecked()
     dialog.key_edit.setText(SECRET)
     assert dialog.save()
