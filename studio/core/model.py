@@ -553,12 +553,44 @@ def remove_block(project: Project, block_id: BlockId) -> Changes:
     )
 
 
+def shift_spans(spans: Iterable[VoiceSpan], old: str, new: str) -> tuple[VoiceSpan, ...]:
+    """Move voice spans from ``old`` text to ``new`` so they stay on the same words.
+
+    The edit is taken as one changed region between the texts' common start and common
+    end (what typing, pasting or a replacement does). Spans before it stay, spans after it
+    move by the change in length, and a span's end inside it snaps to the region's new
+    bounds; a span left empty is dropped.
+    """
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    old_end, new_end = len(old) - tail, len(new) - tail  # the changed region's ends
+
+    def move(offset: int, is_start: bool) -> int:
+        if offset <= head:
+            return offset
+        if offset >= old_end:
+            return offset + len(new) - len(old)
+        return new_end if is_start else min(offset, new_end)  # inside the changed part
+
+    out = []
+    for s in spans:
+        start, end = move(s.start, True), move(s.end, False)
+        if end > start:
+            out.append(VoiceSpan(start, end, s.voice_id))
+    return tuple(out)
+
+
 def set_block_text(project: Project, block_id: BlockId, text: str) -> Changes:
-    """Replace a block's text; voice spans that no longer fit are dropped."""
+    """Replace a block's text; voice spans move with their words (see :func:`shift_spans`)."""
     block = project.block(block_id)
     _check_unlocked(block)
+    block.spans = shift_spans(block.spans, block.text, text)
     block.text = text
-    block.spans = tuple(s for s in block.spans if s.end <= len(text))
     return Changes(blocks=_fs([block_id]))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from studio.core import model as m
 from studio.core.errors import EditError
@@ -163,3 +165,37 @@ def test_model_change_does_not_stale_offline_narration() -> None:
     m.add_take(project, make_take(project, BlockId("c0b0")))
     m.set_project_meta(project, model_id="eleven_flash_v2_5")
     assert m.block_status(project, project.block(BlockId("c0b0"))) is BlockStatus.CONVERTED
+
+
+def test_editing_text_moves_voice_spans_with_their_words() -> None:
+    project = make_project()
+    block_id = BlockId("c0b0")
+    m.set_block_text(project, block_id, "Then Holmes said nothing at all.")
+    m.set_block_spans(project, block_id, [VoiceSpan(5, 11, VoiceId("v-narrator"))])
+    block = project.block(block_id)
+    m.set_block_text(project, block_id, "And then Holmes said nothing at all.")  # typed before
+    assert block.text[block.spans[0].start:block.spans[0].end] == "Holmes"
+    m.set_block_text(project, block_id, "And then Sherlock said nothing at all.")  # the words
+    assert block.text[block.spans[0].start:block.spans[0].end] == "Sherlock"
+    m.set_block_text(project, block_id, "And then Sherlock said nothing.")  # after: unchanged
+    assert block.text[block.spans[0].start:block.spans[0].end] == "Sherlock"
+    m.set_block_text(project, block_id, "And then said nothing.")  # its words deleted
+    assert block.spans == ()
+
+
+@given(
+    text=st.text(alphabet="abc .", min_size=6, max_size=40),
+    data=st.data(),
+)
+def test_spans_keep_their_text_when_editing_elsewhere(text: str, data) -> None:  # type: ignore[no-untyped-def]
+    start = data.draw(st.integers(1, len(text) - 3))
+    end = data.draw(st.integers(start + 1, len(text) - 1))
+    span = VoiceSpan(start, end, VoiceId("v"))
+    insert = data.draw(st.text(alphabet="#%", min_size=1, max_size=5))  # never in the text
+    before = data.draw(st.integers(0, start - 1))
+    new = text[:before] + insert + text[before:]
+    (moved,) = m.shift_spans([span], text, new)
+    assert new[moved.start:moved.end] == text[start:end]
+    after = data.draw(st.integers(end + 1, len(text)))
+    new = text[:after] + insert + text[after:]
+    assert m.shift_spans([span], text, new) == (span,)
