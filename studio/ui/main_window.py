@@ -769,12 +769,31 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             show_error(self, exc)
             return None
+        restored = self._restore_matching(plan)
         if not plan.jobs:
             hint = " (Regenerate Selection makes new takes)" if scope.blocks and not (
                 scope.force) else ""
-            self.statusBar().showMessage(f"Everything here is already narrated{hint}.", 5000)
+            self.statusBar().showMessage(
+                f"Restored {restored} matching takes from the history; nothing to generate."
+                if restored else f"Everything here is already narrated{hint}.", 5000)
             return None
         return name, why, plan
+
+    def _restore_matching(self, plan: Plan) -> int:
+        """Make the older takes the plan found still matching current again (free, undoable).
+
+        A paragraph set back to text and voice it was narrated with needs no new request.
+        """
+        if not plan.reused or self.session is None:
+            return 0
+        stack = self.session.undo_stack
+        stack.beginMacro(f"Restore {len(plan.reused)} matching takes")
+        try:
+            for block_id, take_id in plan.reused:
+                self.session.push(commands.restore_take(self.session, block_id, take_id))
+        finally:
+            stack.endMacro()
+        return len(plan.reused)
 
     def _confirm_cost(self, plan: Plan, why: str, scope: GenerationScope) -> bool:
         """Ask before a paid render, showing its characters and credits."""

@@ -117,3 +117,35 @@ def test_closing_during_generation_asks_first(qtbot, tmp_path: Path, monkeypatch
     assert window.isVisible() and asked == ["Generation is running"]
     window.close()  # "Yes": stops cleanly, then closes
     assert not window.isVisible() and not window.controller.running
+
+
+def test_generate_restores_older_matching_takes_for_free(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                         monkeypatch) -> None:
+    from studio.core import model as m
+    from studio.ui import commands
+
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    session, controller = window.session, window.controller
+    assert session is not None and controller is not None
+    chapter = session.project.chapters[0]
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        window.generate_chapter_action.trigger()
+    first = [b.current_take_id for b in chapter.blocks]
+    voice = session.project.default_voice_id
+    assert voice is not None
+    session.push(commands.update_voice(session, voice, speed=1.1))
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        window.generate_chapter_action.trigger()  # new takes at the new speed
+    assert [len(b.takes) for b in chapter.blocks] == [2, 2, 2]
+    session.push(commands.update_voice(session, voice, speed=1.0))  # back: stale again
+    assert all(m.block_status(session.project, b) is m.BlockStatus.STALE for b in chapter.blocks)
+    window.generate_chapter_action.trigger()
+    assert not controller.running  # nothing to send: the first takes match again
+    assert [b.current_take_id for b in chapter.blocks] == first
+    assert [len(b.takes) for b in chapter.blocks] == [2, 2, 2]
+    assert "Restored 3 matching takes" in window.statusBar().currentMessage()
+    session.undo_stack.undo()  # one step puts the newer takes back
+    assert all(b.current_take_id != f for b, f in zip(chapter.blocks, first, strict=True))
