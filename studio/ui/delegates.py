@@ -6,7 +6,8 @@ paragraph with more breaks than the guidance (spec §2.9) gets a warning badge, 
 being spoken is highlighted. Plain paragraphs are drawn straight from their text; the others
 get a text layout, cached per (text, spans, width, font), so scrolling repaints from the
 cache. Row heights come from font metrics (cached too), never from a layout per row: a
-5,000-paragraph chapter measures every row, and a layout costs a dozen calls into Qt.
+5,000-paragraph chapter measures every row, and a layout costs a dozen calls into Qt. What
+a paragraph shows, and the offset maps, come from :mod:`studio.core.textedit`.
 
 The in-place editor (:class:`ParagraphEditor`) edits the raw text; break tags show as compact
 chips there too and move and delete as one character.
@@ -14,7 +15,6 @@ chips there too and move and delete as one character.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
 from collections import OrderedDict
@@ -72,6 +72,16 @@ from studio.core.model import (
     BlockStatus,
     VoiceSpan,
 )
+from studio.core.textedit import (
+    CHIP_ICON,
+    Chip,
+    ParagraphDisplay,
+    break_warnings,
+    normalized_offset,
+    paragraph_display,
+    seconds_label,
+    speakable_to_raw,
+)
 from studio.ui.models import (
     FAILED,
     GENERATING,
@@ -90,154 +100,12 @@ _STATUS_COLOURS = {
     FAILED: QColor(200, 40, 40),
 }
 
-#: Spec §2.9: "use at most 2–3 breaks per paragraph"; the badge shows above this many.
-MAX_BREAKS_PER_PARAGRAPH = 3
 _SPOKEN_BG = QColor("#ffd54f")
 _WARNING = QColor(232, 150, 20)
-_NBSP = "\u00a0"
-#: Room at the start of a chip for the pause icon, drawn over it (no icon font needed).
-_CHIP_ICON = _NBSP * 4
 
 
 # ---------------------------------------------------------------------------------------------
-# Text helpers (no Qt): what a paragraph shows, and where
-
-
-@dataclass(frozen=True, slots=True)
-class Chip:
-    """A break tag: where it is in the raw text and in the shown text, and its duration."""
-
-    raw_start: int
-    raw_end: int
-    start: int
-    end: int
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class ParagraphDisplay:
-    """The text a paragraph shows (tags replaced by chip labels) and the offset mapping."""
-
-    text: str
-    chips: tuple[Chip, ...]
-    raw_to_shown: tuple[int, ...]  # one entry per raw offset, 0..len(raw) inclusive
-
-    def shown(self, raw_offset: int) -> int:
-        """Return the shown offset of raw offset ``raw_offset`` (a tag maps to its chip)."""
-        return self.raw_to_shown[min(max(raw_offset, 0), len(self.raw_to_shown) - 1)]
-
-
-def seconds_label(seconds: float) -> str:
-    """Return a break duration as shown on its chip: ``1.0``, ``1.25``, ``3.0``."""
-    text = f"{seconds:.2f}".rstrip("0")
-    return text + "0" if text.endswith(".") else text
-
-
-@functools.lru_cache(maxsize=4096)
-def paragraph_display(raw: str) -> ParagraphDisplay:
-    """Return what ``raw`` shows: each break tag becomes a chip label such as ``1.0 s``."""
-    if "<break" not in raw:
-        return ParagraphDisplay(raw, (), tuple(range(len(raw) + 1)))
-    parts: list[str] = []
-    chips: list[Chip] = []
-    mapping: list[int] = []
-    shown = 0
-    last = 0
-    for match in BREAK_RE.finditer(raw):
-        plain = raw[last:match.start()]
-        mapping.extend(range(shown, shown + len(plain)))
-        parts.append(plain)
-        shown += len(plain)
-        seconds = float(match.group(1))
-        label = f"{_CHIP_ICON}{seconds_label(seconds)}{_NBSP}s{_NBSP}"
-        mapping.extend([shown] * (match.end() - match.start()))
-        chips.append(Chip(match.start(), match.end(), shown, shown + len(label), seconds))
-        parts.append(label)
-        shown += len(label)
-        last = match.end()
-    tail = raw[last:]
-    mapping.extend(range(shown, shown + len(tail) + 1))
-    parts.append(tail)
-    return ParagraphDisplay("".join(parts), tuple(chips), tuple(mapping))
-
-
-def speakable_to_raw(raw: str) -> list[int]:
-    """Return, for each character of ``speakable_text(raw)``, its offset in ``raw``."""
-    if "<break" not in raw:
-        return list(range(len(raw)))
-    chars: list[tuple[str, int]] = []
-    last = 0
-    for match in BREAK_RE.finditer(raw):  # as speakable_text: each tag becomes one space
-        chars.extend((c, i) for i, c in enumerate(raw[last:match.start()], last))
-        chars.append((" ", match.start()))
-        last = match.end()
-    chars.extend((c, i) for i, c in enumerate(raw[last:], last))
-    collapsed: list[tuple[str, int]] = []  # then runs of 2+ white space become one space
-    i = 0
-    while i < len(chars):
-        j = i
-        while j < len(chars) and chars[j][0].isspace():
-            j += 1
-        if j - i >= 2:
-            collapsed.append((" ", chars[i][1]))
-            i = j
-        else:
-            collapsed.append(chars[i])
-            i += 1
-    text = "".join(c for c, _ in collapsed)
-    lead = len(text) - len(text.lstrip())
-    kept = collapsed[lead:lead + len(text.strip())]
-    return [i for _, i in kept]
-
-
-def normalized_offset(text: str, offset: int) -> int:
-    """Return where ``offset`` of ``text`` lands in ``" ".join(text.split())``.
-
-    The paragraph model stores text with white space collapsed (see BlockListModel.setData);
-    editor offsets are mapped through this before they index the stored text.
-    """
-    out = 0
-    pending = started = False
-    for ch in text[:offset]:
-        if ch.isspace():
-            pending = started
-        else:
-            if pending:
-                out += 1
-                pending = False
-            out += 1
-            started = True
-    if pending and text[offset:].strip():
-        out += 1
-    return out
-
-
-@functools.lru_cache(maxsize=4096)
-def break_warnings(raw: str, v3: bool = False) -> tuple[str, ...]:
-    """Return why the breaks of a paragraph go beyond the guidance (spec §2.9), if they do.
-
-    More than three breaks in one paragraph can make the voice speed up or add noise; a
-    break outside 0.1–3.0 s (typed by hand) is clamped when sent; Eleven v3 may not honour
-    break tags at all. The total length of the pauses is not a documented risk, so it is
-    not flagged.
-    """
-    if "<break" not in raw:
-        return ()
-    seconds = [float(mt.group(1)) for mt in BREAK_RE.finditer(raw)]
-    reasons = []
-    if len(seconds) > MAX_BREAKS_PER_PARAGRAPH:
-        reasons.append(
-            f"{len(seconds)} breaks in one paragraph: more than {MAX_BREAKS_PER_PARAGRAPH} "
-            "can make the voice speed up or add noise. Use at most 2–3, or split the "
-            "paragraph.")
-    outside = [s for s in seconds if not BREAK_MIN_S <= s <= BREAK_MAX_S]
-    if outside:
-        reasons.append(
-            f"A break of {seconds_label(outside[0])} s is outside {BREAK_MIN_S}–{BREAK_MAX_S} s; "
-            "it will be clamped.")
-    if v3 and seconds:
-        reasons.append("Eleven v3 may ignore break tags; use punctuation or [pauses] instead.")
-    return tuple(reasons)
+# Voice colours
 
 
 def voice_colour(voice_id: str) -> QColor:
@@ -450,7 +318,7 @@ class BlockDelegate(QStyledItemDelegate):
         chip_rects = [(r.adjusted(0, 1, 0, -1), chip) for chip in display.chips
                       for r in _range_rects(layout, chip.start, chip.end)]
         icon_rects = [r.adjusted(0, 1, 0, -1) for chip in display.chips
-                      for r in _range_rects(layout, chip.start, chip.start + len(_CHIP_ICON))[:1]]
+                      for r in _range_rects(layout, chip.start, chip.start + len(CHIP_ICON))[:1]]
         span_rects = [(r, span) for span in spans
                       for r in _range_rects(layout, display.shown(span.start),
                                             display.shown(span.end))]

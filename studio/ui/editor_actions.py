@@ -8,7 +8,8 @@ Every edit is one undoable command. An action taken while a paragraph is being e
 commits what was typed (when the text changed, that edit and the action make one undo step),
 applies the action at the editor's cursor or selection, and reopens the editor. Offsets in
 the editor index the text as typed; they are mapped to the stored text (white space
-collapsed) before they reach the model. Spans index the stored text, tags included.
+collapsed) before they reach the model. Spans index the stored text, tags included. The
+text edits themselves (and those offset maps) are Qt-free, in :mod:`studio.core.textedit`.
 """
 
 from __future__ import annotations
@@ -45,15 +46,23 @@ from studio.core.model import (
     BlockId,
     Project,
     VoiceId,
-    VoiceSpan,
 )
+from studio.core.textedit import (
+    break_warnings,
+    normalized_offset,
+    replace_range,
+    seconds_label,
+    split_spans,
+    with_break,
+    with_break_seconds,
+    with_voice,
+)
+from studio.core.textedit import check_spans as _check_spans
+from studio.core.textedit import set_text_and_spans as _set_text_and_spans
 from studio.ui.commands import ChapterEditCommand, merge_blocks
 from studio.ui.delegates import (
     BlockDelegate,
     ParagraphEditor,
-    break_warnings,
-    normalized_offset,
-    seconds_label,
     voice_colour,
     voice_swatch_html,
 )
@@ -63,137 +72,6 @@ if TYPE_CHECKING:
 
 #: The text a new paragraph starts with (selected in its editor, so typing replaces it).
 NEW_PARAGRAPH_TEXT = "New paragraph."
-
-
-# ---------------------------------------------------------------------------------------------
-# Text edits with spans kept in place (no Qt)
-
-
-def replace_range(text: str, spans: Sequence[VoiceSpan], start: int, end: int, new: str
-                  ) -> tuple[str, tuple[VoiceSpan, ...]]:
-    """Replace ``text[start:end]`` with ``new``, moving the voice spans with their words."""
-    delta = len(new) - (end - start)
-
-    def move(pos: int, is_end: bool) -> int:
-        if pos <= start:
-            return pos
-        if pos >= end:
-            return pos + delta
-        return start + len(new) if is_end else start
-
-    out = []
-    for span in spans:
-        if start < end and start <= span.start and span.end <= end:
-            continue  # the span's text is gone
-        a, b = move(span.start, False), move(span.end, True)
-        if a < b:
-            out.append(VoiceSpan(a, b, span.voice_id))
-    return text[:start] + new + text[end:], tuple(out)
-
-
-def with_break(text: str, spans: Sequence[VoiceSpan], offset: int, seconds: float
-               ) -> tuple[str, tuple[VoiceSpan, ...], int]:
-    """Insert a break tag at ``offset`` (one space either side); return text, spans, tag start."""
-    head, tail = text[:offset].rstrip(), text[offset:].lstrip()
-    start, end = len(head), len(text) - len(tail)
-    tag = m.break_tag(seconds)
-    new_text, new_spans = replace_range(
-        text, spans, start, end, (" " if head else "") + tag + (" " if tail else ""))
-    return new_text, new_spans, start + (1 if head else 0)
-
-
-def with_break_seconds(text: str, spans: Sequence[VoiceSpan], tag_start: int, seconds: float
-                       ) -> tuple[str, tuple[VoiceSpan, ...]]:
-    """Change the duration of the break tag starting at ``tag_start``."""
-    match = BREAK_RE.match(text, tag_start)
-    if match is None:
-        raise EditError("there is no break at that place in the paragraph")
-    return replace_range(text, spans, match.start(), match.end(), m.break_tag(seconds))
-
-
-def with_voice(text: str, spans: Sequence[VoiceSpan], start: int, end: int,
-               voice_id: VoiceId | None) -> tuple[VoiceSpan, ...]:
-    """Return ``spans`` with ``[start, end)`` read by ``voice_id`` (None: the paragraph's own).
-
-    The range is trimmed of white space and widened so that it never cuts a break tag;
-    neighbouring spans of the same voice are joined.
-    """
-    end = min(end, len(text))
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    for tag in BREAK_RE.finditer(text):
-        if tag.start() < start < tag.end():
-            start = tag.start()
-        if tag.start() < end < tag.end():
-            end = tag.end()
-    if start >= end:
-        raise EditError("select some words inside the paragraph first")
-    out: list[VoiceSpan] = []
-    for span in spans:
-        if span.end <= start or span.start >= end:
-            out.append(span)
-            continue
-        if span.start < start:  # what is left of it, without white space at the cut
-            left = start
-            while left > span.start and text[left - 1].isspace():
-                left -= 1
-            out.append(VoiceSpan(span.start, left, span.voice_id))
-        if span.end > end:
-            right = end
-            while right < span.end and text[right].isspace():
-                right += 1
-            out.append(VoiceSpan(right, span.end, span.voice_id))
-    out = [s for s in out if s.start < s.end]
-    if voice_id is not None:
-        out.append(VoiceSpan(start, end, voice_id))
-    out.sort(key=lambda s: s.start)
-    joined: list[VoiceSpan] = []
-    for span in out:
-        if joined and joined[-1].voice_id == span.voice_id and joined[-1].end == span.start:
-            joined[-1] = VoiceSpan(joined[-1].start, span.end, span.voice_id)
-        else:
-            joined.append(span)
-    return tuple(joined)
-
-
-def split_spans(text: str, spans: Sequence[VoiceSpan], offset: int) -> tuple[VoiceSpan, ...]:
-    """Cut the spans that straddle a split at ``offset``, so both halves keep their voice."""
-    head_end = len(text[:offset].rstrip())
-    tail_start = len(text) - len(text[offset:].lstrip())
-    out = []
-    for span in spans:
-        if span.start < head_end < span.end or span.start < tail_start < span.end or (
-                span.start < head_end and span.end > tail_start):
-            if span.start < head_end:
-                out.append(VoiceSpan(span.start, head_end, span.voice_id))
-            if span.end > tail_start:
-                out.append(VoiceSpan(max(span.start, tail_start), span.end, span.voice_id))
-        else:
-            out.append(span)
-    return tuple(s for s in out if s.start < s.end)
-
-
-def _check_spans(project: Project, text: str, spans: Sequence[VoiceSpan]) -> None:
-    end = 0
-    for span in sorted(spans, key=lambda s: s.start):
-        if span.start < end or not 0 <= span.start < span.end <= len(text):
-            raise EditError("voice spans must lie inside the paragraph and not overlap")
-        if span.voice_id not in project.voices:
-            raise EditError("that voice is not in the project's cast")
-        end = span.end
-
-
-def _set_text_and_spans(project: Project, block_id: BlockId, text: str,
-                        spans: Sequence[VoiceSpan]) -> m.Changes:
-    """Set a paragraph's text and spans together (checked first: a refusal changes nothing)."""
-    block = project.block(block_id)
-    if block.locked:
-        raise EditError("this paragraph is locked; unlock it to edit it")
-    _check_spans(project, text, spans)
-    changes = m.set_block_text(project, block_id, text)
-    return changes | m.set_block_spans(project, block_id, spans)
 
 
 # ---------------------------------------------------------------------------------------------
