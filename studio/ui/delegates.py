@@ -92,12 +92,22 @@ from studio.ui.models import (
     STATUS_ROLE,
 )
 
-_STATUS_COLOURS = {
-    BlockStatus.UNCONVERTED: QColor(200, 200, 200),
+# A status stripe is the only sign of a paragraph's state, so each colour keeps at least 3:1
+# contrast with the list's base colour in its theme (WCAG 2.1 §1.4.11, non-text contrast):
+# darker shades on the light base, lighter ones on the dark base.
+_STATUS_COLOURS_LIGHT = {
+    BlockStatus.UNCONVERTED: QColor(140, 140, 140),
     BlockStatus.CONVERTED: QColor(40, 90, 160),
+    BlockStatus.STALE: QColor(195, 125, 10),
+    GENERATING: QColor(0, 140, 200),
+    FAILED: QColor(200, 40, 40),
+}
+_STATUS_COLOURS_DARK = {
+    BlockStatus.UNCONVERTED: QColor(140, 140, 140),
+    BlockStatus.CONVERTED: QColor(80, 140, 230),
     BlockStatus.STALE: QColor(220, 150, 30),
     GENERATING: QColor(90, 180, 230),
-    FAILED: QColor(200, 40, 40),
+    FAILED: QColor(235, 80, 80),
 }
 
 _SPOKEN_BG = QColor("#ffd54f")
@@ -164,6 +174,12 @@ def _paint_item_background(painter: QPainter, option: QStyleOptionViewItem
 
 def _is_dark(palette: QPalette) -> bool:
     return palette.base().color().lightness() < 128
+
+
+def status_colour(status: object, palette: QPalette) -> QColor:
+    """Return the colour of a paragraph's status stripe on ``palette``'s base colour."""
+    colours = _STATUS_COLOURS_DARK if _is_dark(palette) else _STATUS_COLOURS_LIGHT
+    return colours.get(status, colours[BlockStatus.UNCONVERTED])
 
 
 class ChapterDelegate(QStyledItemDelegate):
@@ -341,7 +357,7 @@ class BlockDelegate(QStyledItemDelegate):
         status = index.data(STATUS_ROLE)
         painter.fillRect(
             QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),
-            _STATUS_COLOURS.get(status, QColor(200, 200, 200)),
+            status_colour(status, palette),
         )
         ink = palette.highlightedText().color() if selected else palette.text().color()
         badge_y = rect.top() + 5
