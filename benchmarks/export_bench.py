@@ -4,7 +4,8 @@ Builds a book of ``--hours`` of narration (30-minute chapters of 20-40 s paragra
 stored in the project file as the engine returns them: 128 kbps MP3 at 44.1 kHz by default),
 then for each format exports it as one file through the full pipeline (two passes: measure,
 then master + limit + room tone + encode; tags) and, in the same run, encodes the same
-concatenated PCM with a bare ffmpeg of the same codec settings. Prints both times, their
+concatenated PCM (at the export's gain, with the same room tone) with a bare ffmpeg of the
+same codec settings. Prints both times, their
 ratio (aim: at most 1.3x) and the peak memory of the export process and of its ffmpeg.
 
 Each export and each bare encode runs in a fresh process, so peak RSS is the export's own.
@@ -122,6 +123,7 @@ def run_export(book: Path, fmt: str, out: Path, check: bool) -> dict[str, float]
     return {
         "seconds": seconds,
         "cpu_s": _cpu_s() - cpu,
+        "gain_db": result.files[0].gain_db,
         "audio_s": result.files[0].duration_s,
         "peak_mb": _peak_mb(resource.RUSAGE_SELF),
         "ffmpeg_peak_mb": _peak_mb(resource.RUSAGE_CHILDREN),
@@ -131,8 +133,14 @@ def run_export(book: Path, fmt: str, out: Path, check: bool) -> dict[str, float]
     }
 
 
-def run_bare(book: Path, fmt: str, out: Path) -> dict[str, float]:
-    """Encode the book's concatenated PCM with a bare ffmpeg (child process)."""
+def run_bare(book: Path, fmt: str, out: Path, gain_db: float) -> dict[str, float]:
+    """Encode the book's concatenated PCM with a bare ffmpeg (child process).
+
+    The takes are given the export's gain and the same room tone beforehand (outside the
+    timed part), so ffmpeg encodes the same kind of signal as in the export: encoders take
+    longer over some signals than others (AAC over quiet ones, for one).
+    """
+    from studio.core.export.dsp import db_to_gain, room_tone
     from studio.core.export.ffmpeg import Encoder
 
     with ProjectStore.open(book, read_only=True) as store:
@@ -147,11 +155,14 @@ def run_bare(book: Path, fmt: str, out: Path) -> dict[str, float]:
             if data not in decoded:
                 x, take_rate = audiolib.decode(data, take.format)
                 rate = take_rate
+                x = x * np.float32(db_to_gain(gain_db))
+                tone = room_tone(rate, -70.0)
+                x += np.resize(np.roll(tone, len(decoded) * 12345), len(x))
                 decoded[data] = x
             order.append(data)
     codec = (["-c:a", "libmp3lame", "-b:a", "192k", "-f", "mp3"] if fmt == "mp3"
              else ["-c:a", "aac", "-b:a", "64k", "-f", "ipod"])
-    pause = np.zeros(int(0.5 * rate), dtype=np.float32)
+    pause = room_tone(rate, -70.0)[: int(0.5 * rate)]
     started = time.monotonic()
     cpu = _cpu_s()
     encoder = Encoder(["-f", "f32le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
@@ -181,6 +192,8 @@ def main() -> None:
     parser.add_argument("--take-format", default="mp3_44100_128",
                         help="format the takes are stored in (mp3_44100_128 or wav_22050)")
     parser.add_argument("--check", action="store_true", help="also run the ACX check")
+    parser.add_argument("--no-bare", action="store_true",
+                        help="skip the bare ffmpeg encode (memory runs)")
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: a temp dir)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -192,7 +205,7 @@ def main() -> None:
         elif mode == "export":
             out = run_export(Path(rest[0]), rest[1], Path(rest[2]), rest[3] == "1")
         else:
-            out = run_bare(Path(rest[0]), rest[1], Path(rest[2]))
+            out = run_bare(Path(rest[0]), rest[1], Path(rest[2]), float(rest[3]))
         print(json.dumps(out))
         return
 
@@ -207,13 +220,18 @@ def main() -> None:
         for fmt in args.formats.split(","):
             export = _child("--child", "export", str(book), fmt, str(work / f"book.{fmt}"),
                             "1" if args.check else "0")
-            bare = _child("--child", "bare", str(book), fmt, str(work / f"bare.{fmt}"))
-            ratio = export["seconds"] / bare["seconds"]
-            print(f"{fmt.upper():4} wall: export {export['seconds']:7.1f} s, bare ffmpeg "
-                  f"{bare['seconds']:7.1f} s, ratio {ratio:.2f}x "
-                  f"({export['audio_s'] / export['seconds']:.0f}x real time)")
-            print(f"     CPU:  export {export['cpu_s']:7.1f} s, bare ffmpeg "
-                  f"{bare['cpu_s']:7.1f} s, ratio {export['cpu_s'] / bare['cpu_s']:.2f}x")
+            speed = f"({export['audio_s'] / export['seconds']:.0f}x real time)"
+            if args.no_bare:
+                print(f"{fmt.upper():4} wall: export {export['seconds']:7.1f} s {speed}; CPU "
+                      f"{export['cpu_s']:.1f} s")
+            else:
+                bare = _child("--child", "bare", str(book), fmt, str(work / f"bare.{fmt}"),
+                              str(export["gain_db"]))
+                ratio = export["seconds"] / bare["seconds"]
+                print(f"{fmt.upper():4} wall: export {export['seconds']:7.1f} s, bare ffmpeg "
+                      f"{bare['seconds']:7.1f} s, ratio {ratio:.2f}x {speed}")
+                print(f"     CPU:  export {export['cpu_s']:7.1f} s, bare ffmpeg "
+                      f"{bare['cpu_s']:7.1f} s, ratio {export['cpu_s'] / bare['cpu_s']:.2f}x")
             print(f"     peak RSS: export process {export['peak_mb']:.0f} MB, its ffmpeg "
                   f"{export['ffmpeg_peak_mb']:.0f} MB; file {export['bytes'] / 1e6:.0f} MB")
             if args.check:
