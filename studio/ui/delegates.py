@@ -10,7 +10,9 @@ cache. Row heights come from font metrics (cached too), never from a layout per 
 a paragraph shows, and the offset maps, come from :mod:`studio.core.textedit`.
 
 The in-place editor (:class:`ParagraphEditor`) edits the raw text; break tags show as compact
-chips there too and move and delete as one character.
+chips there too and move and delete as one character. While a paragraph is edited its row is
+as tall as the editor's text, growing and shrinking as lines are typed, so the editor never
+scrolls and never covers the next paragraph.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPolygonF,
+    QResizeEvent,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
@@ -258,6 +261,7 @@ class BlockDelegate(QStyledItemDelegate):
         self._rows: OrderedDict[tuple[Any, ...], _Row] = OrderedDict()
         self._heights: dict[tuple[Any, ...], int] = {}
         self._editor: ParagraphEditor | None = None
+        self._editor_index: QPersistentModelIndex | None = None  # the row being edited
         #: the alias of a voice id (set by the window; tooltips and the editor's menu)
         self.voice_alias: Callable[[str], str] = str
         #: whether the project's model is Eleven v3 (which may ignore break tags)
@@ -411,6 +415,13 @@ class BlockDelegate(QStyledItemDelegate):
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        size = self._text_size(option, index)
+        editor = self._editor_of(index)
+        if editor is not None:  # the row being edited is as tall as all of its editor's text
+            size.setHeight(editor.fit_height())
+        return size
+
+    def _text_size(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         width = max(200, option.rect.width() or 600)  # type: ignore[attr-defined]
         text_width = width - self.BAR - self.PAD - 2 - self._right_margin(index)
         text = self._content(index)[0]
@@ -505,6 +516,22 @@ class BlockDelegate(QStyledItemDelegate):
             return None
         return editor
 
+    def _editor_of(self, index: QModelIndex | QPersistentModelIndex) -> ParagraphEditor | None:
+        """Return the editor open on ``index`` once it has been placed in its row."""
+        editor, edited = self._editor, self._editor_index
+        if (editor is None or edited is None or not edited.isValid()
+                or edited.row() != index.row() or edited.model() is not index.model()
+                or not shiboken6.isValid(editor) or not editor.placed):
+            return None
+        return editor
+
+    def _on_editor_fit_height_changed(self, editor: ParagraphEditor) -> None:
+        edited = self._editor_index
+        if editor is self._editor and edited is not None and edited.isValid():
+            # The view lays its rows out again and moves the editor: the row follows the
+            # editor's text as lines are typed or deleted, or the width rewraps it.
+            self.sizeHintChanged.emit(QModelIndex(edited))
+
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex) -> QWidget:
         editor = ParagraphEditor(parent)
@@ -512,12 +539,18 @@ class BlockDelegate(QStyledItemDelegate):
         editor.menu_hook = self.editor_menu_hook
         editor.break_activated.connect(
             lambda start, e=editor: self.break_double_clicked.emit(e.block_id, start))
+        editor.fit_height_changed.connect(
+            lambda _height, e=editor: self._on_editor_fit_height_changed(e))
         self._editor = editor
+        self._editor_index = QPersistentModelIndex(index)
         return editor
 
     def destroyEditor(self, editor: QWidget, index: QModelIndex) -> None:
         if editor is self._editor:
             self._editor = None
+            edited, self._editor_index = self._editor_index, None
+            if edited is not None and edited.isValid():
+                self.sizeHintChanged.emit(QModelIndex(edited))  # the row shrinks back
         super().destroyEditor(editor, index)
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
@@ -545,8 +578,13 @@ class BlockDelegate(QStyledItemDelegate):
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
                              index: QModelIndex) -> None:
+        # Exactly the row: the row's size hint grows to the editor's text (see sizeHint), so
+        # the editor shows all of it and never covers the next paragraph.
         rect: QRect = option.rect  # type: ignore[attr-defined]
-        editor.setGeometry(rect.adjusted(self.BAR + 4, 0, 0, max(0, 80 - rect.height())))
+        editor.setGeometry(rect.adjusted(self.BAR + 4, 0, 0, 0))
+        if isinstance(editor, ParagraphEditor) and not editor.placed:
+            editor.placed = True  # its width is the row's now: its fit height can be trusted
+            self._on_editor_fit_height_changed(editor)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,14 +647,20 @@ class ParagraphEditor(QPlainTextEdit):
 
     Signals:
         break_activated(int): a break chip was double-clicked (the tag's start offset).
+        fit_height_changed(int): the height that shows all of the text without scrolling
+            changed (typing added or removed a line, or the width changed); the new height.
     """
 
     break_activated = Signal(int)
+    fit_height_changed = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("paragraphEditor")
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        # The row grows to show all of the text (BlockDelegate.sizeHint), so the editor never
+        # scrolls; a scroll bar showing for a moment would rewrap the text and jitter.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.block_id = ""
         self.menu_hook: Callable[[ParagraphEditor, QMenu], None] | None = None
         self._highlighter = _BreakHighlighter(self.document(), _is_dark(self.palette()))
@@ -627,6 +671,36 @@ class ParagraphEditor(QPlainTextEdit):
         self._snapping = False
         self.cursorPositionChanged.connect(self._snap_cursor)
         self.textChanged.connect(self._on_text_changed)
+        self._fit_height = -1
+        #: whether the delegate has put the editor in its row (set by updateEditorGeometry)
+        self.placed = False
+        self.document().documentLayout().documentSizeChanged.connect(self._check_fit_height)
+
+    # -- size ----------------------------------------------------------------------------------
+
+    def fit_height(self) -> int:
+        """Return the height that shows all of the text at the editor's width, unscrolled."""
+        doc = self.document()
+        lines = 0.0
+        block = doc.firstBlock()
+        while block.isValid():
+            lines += self.blockBoundingRect(block).height()
+            block = block.next()
+        margins = self.contentsMargins()
+        viewport = self.viewportMargins()
+        chrome = (margins.top() + margins.bottom() + viewport.top() + viewport.bottom()
+                  + 2 * doc.documentMargin())
+        return int(lines + chrome + 0.999)
+
+    def _check_fit_height(self) -> None:
+        height = self.fit_height()
+        if height != self._fit_height:
+            self._fit_height = height
+            self.fit_height_changed.emit(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._check_fit_height()  # a new width wraps the text anew
 
     # -- tags ----------------------------------------------------------------------------------
 

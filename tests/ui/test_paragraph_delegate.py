@@ -1,4 +1,5 @@
-"""The paragraph delegate: status stripes readable in both themes."""
+"""The paragraph delegate: status stripes readable in both themes, and an in-place editor that
+grows its row instead of covering the next paragraph."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QStandardPaths
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from studio.core.model import BlockStatus
 from studio.core.sample import create_sample_project
 from studio.ui import theme
-from studio.ui.delegates import BlockDelegate, status_colour
+from studio.ui.delegates import BlockDelegate, ParagraphEditor, status_colour
 from studio.ui.main_window import MainWindow
 from studio.ui.models import FAILED, GENERATING, STATUS_ROLE
 from studio.ui.player import NullSink
@@ -112,3 +113,88 @@ def test_painted_stripe_has_the_theme_colour(window: MainWindow, palette) -> Non
         expected = status_colour(index.data(STATUS_ROLE), view.palette())
         assert stripe.name() == expected.name(), f"row {row}"
     assert model.index(1).data(STATUS_ROLE) == FAILED
+
+
+# ---------------------------------------------------------------------------------------------
+# The in-place editor
+
+
+def _open_editor(window: MainWindow, row: int) -> ParagraphEditor:
+    view = window.block_view
+    index = window.blocks_model.index(row)
+    view.setCurrentIndex(index)
+    view.edit(index)
+    QApplication.processEvents()
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, BlockDelegate)
+    editor = delegate.active_editor()
+    assert editor is not None
+    return editor
+
+
+def _shows_all_text(editor: ParagraphEditor) -> bool:
+    cursor = editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    end = editor.cursorRect(cursor)
+    cursor.movePosition(cursor.MoveOperation.Start)
+    start = editor.cursorRect(cursor)
+    return (editor.verticalScrollBar().value() == 0 and start.top() >= 0
+            and end.bottom() <= editor.viewport().height())
+
+
+def _shortest_row_with_a_next(window: MainWindow) -> int:
+    view, model = window.block_view, window.blocks_model
+    return min(range(model.rowCount() - 1), key=lambda r: view.visualRect(model.index(r)).height())
+
+
+def test_editor_on_a_short_paragraph_stays_above_the_next(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view, model = window.block_view, window.blocks_model
+    row = _shortest_row_with_a_next(window)
+    editor = _open_editor(window, row)
+    next_row = view.visualRect(model.index(row + 1))
+    assert editor.geometry().bottom() <= next_row.top()
+    assert editor.geometry().top() >= view.visualRect(model.index(row)).top()
+    assert _shows_all_text(editor)
+    # The paragraph above is not covered either.
+    if row > 0:
+        assert view.visualRect(model.index(row - 1)).bottom() < editor.geometry().top()
+    # A narrower window wraps the text onto more lines: the row follows.
+    lines = editor.height()
+    window.resize(900, 800)
+    qtbot.waitUntil(lambda: editor.height() > lines, timeout=2000)
+    QApplication.processEvents()
+    assert editor.geometry().bottom() <= view.visualRect(model.index(row + 1)).top()
+    assert _shows_all_text(editor)
+
+
+def test_typing_lines_grows_the_row(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view, model = window.block_view, window.blocks_model
+    row = _shortest_row_with_a_next(window)
+    editor = _open_editor(window, row)
+    closed_height = view.visualRect(model.index(row)).height()
+    heights = [editor.height()]
+    cursor = editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    editor.setTextCursor(cursor)
+    for _ in range(4):
+        qtbot.keyClicks(editor, " And then the fox went on, and on, and on, through the vines "
+                                "and the long rows of the vineyard.")
+        qtbot.waitUntil(lambda: editor.height() == editor.fit_height(), timeout=2000)
+        QApplication.processEvents()
+        heights.append(editor.height())
+        rect = view.visualRect(model.index(row))
+        assert editor.geometry().bottom() <= view.visualRect(model.index(row + 1)).top()
+        assert rect.height() >= editor.height()
+        assert _shows_all_text(editor)
+    assert heights[-1] >= heights[0] + 3 * editor.fontMetrics().lineSpacing()
+    assert heights == sorted(heights)
+    # Deleting lines shrinks it back; closing the editor gives the row its own height.
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, "Short.")
+    qtbot.waitUntil(lambda: editor.height() == editor.fit_height(), timeout=2000)
+    assert editor.height() < heights[-1]
+    delegate = view.itemDelegate()
+    delegate.closeEditor.emit(editor)
+    qtbot.waitUntil(lambda: delegate.active_editor() is None, timeout=2000)
+    QApplication.processEvents()
+    assert view.visualRect(model.index(row)).height() <= closed_height
