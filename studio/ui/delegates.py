@@ -93,6 +93,7 @@ from studio.ui.models import (
     PROGRESS_ROLE,
     SPOKEN_ROLE,
     STATUS_ROLE,
+    VOICE_ROLE,
 )
 
 # A status stripe is the only sign of a paragraph's state, so each colour keeps at least 3:1
@@ -363,6 +364,10 @@ class BlockDelegate(QStyledItemDelegate):
             QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),
             status_colour(status, palette),
         )
+        voice = index.data(VOICE_ROLE)
+        if voice:  # read by another voice than the book's: its colour beside the status
+            painter.fillRect(QRect(rect.left() + 3 + self.BAR, rect.top() + 3, 4,
+                                   rect.height() - 6), voice_colour(voice))
         ink = palette.highlightedText().color() if selected else palette.text().color()
         badge_y = rect.top() + 5
         if index.data(LOCKED_ROLE):

@@ -235,8 +235,9 @@ class EditorActions(QObject):
         self.legend.setContentsMargins(8, 0, 8, 4)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setToolTip(
-            "Words read by another voice than their paragraph's. Select words while editing "
-            "a paragraph, then Edit ▸ Voice for Selection or Assign in the Voices panel.")
+            "Paragraphs (a coloured bar beside the status) and words (a coloured background) "
+            "read by another voice than the book's. Select words while editing a paragraph, "
+            "then Edit ▸ Voice for Selection or Assign in the Voices panel.")
         self.legend.hide()
         parent = header.parentWidget()
         layout = parent.layout() if parent is not None else None
@@ -252,19 +253,21 @@ class EditorActions(QObject):
             signal.connect(self._legend_timer.start)
 
     def update_legend(self) -> None:
-        """Show the voices read in spans in the current chapter, with their colours."""
+        """Show the other voices read in the current chapter (paragraphs, spans), coloured."""
         chapter = self.window.blocks_model.chapter
         project = self.window.project
         seen: dict[str, None] = {}
         if chapter is not None and project is not None:
             for block in chapter.blocks:
+                if block.voice_id and block.voice_id != project.default_voice_id:
+                    seen.setdefault(block.voice_id)
                 for span in block.spans:
                     seen.setdefault(span.voice_id)
         if not seen:
             self.legend.hide()
             return
         swatches = " ".join(voice_swatch_html(self._alias(v), v) for v in seen)
-        self.legend.setText(f"Voice spans: {swatches}")
+        self.legend.setText(f"Other voices: {swatches}")
         self.legend.show()
 
     # -- helpers -------------------------------------------------------------------------------

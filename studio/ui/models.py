@@ -22,6 +22,7 @@ STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 4
 SPOKEN_ROLE = Qt.ItemDataRole.UserRole + 5  # (start, end) of the word being spoken, if any
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
+VOICE_ROLE = Qt.ItemDataRole.UserRole + 6  # the paragraph's own voice id, when not the default
 
 
 class ChapterListModel(QAbstractListModel):
@@ -148,6 +149,9 @@ class BlockListModel(QAbstractListModel):
             return self._spoken_span(block)
         if role == ID_ROLE:
             return block.id
+        if role == VOICE_ROLE:
+            voice = block.voice_id
+            return voice if voice and voice != self._project.default_voice_id else None
         if role == Qt.ItemDataRole.ToolTipRole:
             status = block_status(self._project, block)
             labels = {
