@@ -242,7 +242,14 @@ class MainWindow(QMainWindow):
         self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        # Ctrl+Shift+Z and Ctrl+Y, each once: the platform's Redo key may be Ctrl+Shift+Z
+        # already, and a key bound twice is "ambiguous" to Qt and does nothing.
+        redo_keys: list[QKeySequence] = []
+        for key in [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y"),
+                    *QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)]:
+            if key not in redo_keys:
+                redo_keys.append(key)
+        self.redo_action.setShortcuts(redo_keys)
         self.edit_menu.addActions([self.undo_action, self.redo_action])
         self.edit_menu.addSeparator()
         self.lock_action = QAction("&Lock / Unlock Paragraph", self)
