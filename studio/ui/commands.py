@@ -50,12 +50,26 @@ def _snapshot(chapter: Chapter, only: list[Block] | None = None) -> tuple[_Block
     )
 
 
-def _restore(chapter: Chapter, states: tuple[_BlockState, ...], whole: bool = True) -> None:
+def _restore(chapter: Chapter, states: tuple[_BlockState, ...], whole: bool = True,
+             left: tuple[_BlockState, ...] | None = None) -> None:
+    """Put the paragraphs back as ``states`` has them.
+
+    Takes are append-only: ``left`` is the state the command left the paragraphs in, and a
+    take made since (a render after the edit) is kept, as is the current take when it is no
+    longer the one the command set. Only takes the command itself removed come back.
+    """
+    then = {s.block.id: s for s in left} if left is not None else {}
     blocks = []
     for s in states:
         b = s.block
+        was = then.get(b.id)
+        known = {t.id for t in s.takes} | ({t.id for t in was.takes} if was else set())
+        newer = [t for t in b.takes if t.id not in known]  # made after the command
+        current = s.current_take_id
+        if was is not None and b.current_take_id != was.current_take_id:
+            current = b.current_take_id  # changed since (a new take): keep it
         b.text, b.voice_id, b.spans, b.locked = s.text, s.voice_id, s.spans, s.locked
-        b.current_take_id, b.takes = s.current_take_id, list(s.takes)
+        b.current_take_id, b.takes = current, [*s.takes, *newer]
         blocks.append(b)
     if whole:
         chapter.blocks[:] = blocks
@@ -136,13 +150,13 @@ class ChapterEditCommand(QUndoCommand):
             self.prepare()
         assert self._before is not None and self._after is not None
         chapter = self._chapter()
-        _restore(chapter, self._after, whole=self._scope is None)
+        _restore(chapter, self._after, whole=self._scope is None, left=self._before)
         self.session.apply(_diff(chapter, self._before, self._after))
 
     def undo(self) -> None:
         assert self._before is not None and self._after is not None
         chapter = self._chapter()
-        _restore(chapter, self._before, whole=self._scope is None)
+        _restore(chapter, self._before, whole=self._scope is None, left=self._after)
         self.session.apply(_diff(chapter, self._after, self._before))
 
 
@@ -429,7 +443,7 @@ class ReplaceTextsCommand(QUndoCommand):
         changes = m.Changes()
         for cid, chapter_states in states.items():
             chapter = self.session.project.chapter(cid)
-            _restore(chapter, chapter_states, whole=False)
+            _restore(chapter, chapter_states, whole=False, left=other[cid])
             changes = changes | _diff(chapter, other[cid], chapter_states)
         self.session.apply(changes)
 

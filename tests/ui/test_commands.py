@@ -158,3 +158,24 @@ def test_changed_signal_carries_what_changed(session: ProjectSession, qtbot) -> 
         session.push(c.SetBlockTextCommand(session, B1, "Signal."), initiator="editor")
     changes, initiator = blocker.args
     assert changes.blocks == {B1} and initiator == "editor"
+
+
+@pytest.mark.parametrize("make", [
+    lambda s: c.SetBlockTextCommand(s, B0, "Edited before a new take was made."),
+    lambda s: c.set_block_locked(s, B0, False),
+    lambda s: c.insert_break(s, B0, 3),
+    lambda s: c.merge_blocks(s, B0),
+])
+def test_undo_and_redo_keep_takes_made_after_the_command(session: ProjectSession, make) -> None:  # type: ignore[no-untyped-def]
+    """Takes are append-only: undoing an edit never throws away audio generated since."""
+    session.push(make(session))
+    later = make_take(session.project, B0)
+    session.add_take(later)  # e.g. the paragraph regenerated after the edit (paid audio)
+    for step in (session.undo_stack.undo, session.undo_stack.redo, session.undo_stack.undo):
+        step()
+        block = session.project.block(B0)
+        assert later.id in [t.id for t in block.takes]
+        assert block.current_take_id == later.id
+        on_disk = ProjectStore.open(session.store.path, read_only=True).load()
+        assert later.id in [t.id for t in on_disk.block(B0).takes]
+    assert session.store.load_take_audio(later.id) == later.audio
