@@ -545,6 +545,7 @@ class MainWindow(QMainWindow):
         self.session.store.close()
         self.session.store = new_store
         self._remember_recent(Path(target))
+        self._update_title()
 
     def _on_shortcuts(self) -> None:
         from studio.ui.shortcuts import ShortcutsDialog

@@ -89,7 +89,9 @@ class GenerationController(QObject):
         if self.running:
             raise RuntimeError("a render is already running")
         self._cancel = CancelToken()
-        self.generating = {j.block_id for j in plan.jobs}
+        # In place: the paragraph model holds this very set to paint "generating" stripes.
+        self.generating.clear()
+        self.generating.update(j.block_id for j in plan.jobs)
         for block_id in self.generating:
             self.failures.pop(block_id, None)
         scheduler = Scheduler(engine, plan, concurrency=concurrency, cancel=self._cancel,

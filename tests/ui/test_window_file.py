@@ -90,3 +90,35 @@ def test_opening_the_open_project_again_is_harmless(qtbot, tmp_path: Path) -> No
     session = window.session
     window.open_project(path)  # e.g. from Open Recent
     assert window.session is session and window.chapters_model.rowCount() == 4
+
+
+def test_save_as_moves_the_title_to_the_new_file(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    path = create_sample_project(tmp_path / "s.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    target = tmp_path / "copy.studio"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.save_as_action.trigger()
+    assert window.store is not None and window.store.path == target
+    assert "(copy.studio)" in window.windowTitle() and window.windowFilePath() == str(target)
+    assert ProjectStore.open(target, read_only=True).load().title == "Aesop's Fables"
+
+
+def test_paragraphs_show_generating_while_queued(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from studio.ui.models import GENERATING, STATUS_ROLE
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    controller = window.controller
+    assert controller is not None
+    seen: list[object] = []
+    controller.started.connect(
+        lambda _plan: seen.extend(window.blocks_model.index(r).data(STATUS_ROLE)
+                                  for r in range(3)))
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        window.generate_chapter_action.trigger()
+    assert seen == [GENERATING] * 3
