@@ -8,12 +8,13 @@ touches the project and its file.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.core.engines import Engine
+from studio.core.engines import Engine, EngineError
 from studio.core.errors import CancelToken
 from studio.core.generation import Plan
 from studio.core.model import BlockId, ChapterId
@@ -39,6 +40,9 @@ class GenerationScope:
     chapters: tuple[ChapterId, ...] | None = None
     blocks: tuple[BlockId, ...] | None = None
     force: bool = False
+
+
+log = logging.getLogger(__name__)
 
 
 class GenerationController(QObject):
@@ -101,6 +105,11 @@ class GenerationController(QObject):
         def run() -> None:
             try:
                 summary = scheduler.run()
+            except Exception as exc:  # a bug must not leave the window stuck "generating"
+                log.exception("the render stopped on an unexpected error")
+                summary = RunSummary(fatal=EngineError(
+                    f"The render stopped on an unexpected error ({type(exc).__name__}: {exc}). "
+                    "Paragraphs finished before it are saved."))
             finally:
                 close = getattr(engine, "close", None)
                 if close is not None:

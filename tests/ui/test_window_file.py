@@ -122,3 +122,21 @@ def test_paragraphs_show_generating_while_queued(qtbot, tmp_path: Path) -> None:
     with qtbot.waitSignal(controller.finished, timeout=60_000):
         window.generate_chapter_action.trigger()
     assert seen == [GENERATING] * 3
+
+
+def test_a_crash_in_the_render_thread_reaches_the_user(qtbot, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                       _test_paths: list[str]) -> None:
+    import studio.ui.workers as workers
+
+    def crash(self: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(workers.Scheduler, "run", crash)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    assert window.controller is not None
+    with qtbot.waitSignal(window.controller.finished, timeout=30_000):
+        window.generate_chapter_action.trigger()
+    assert window.generate_chapter_action.isEnabled() and not window.stop_action.isEnabled()
+    assert any("simulated bug" in text for text in _test_paths)  # a dialog, not a log line
