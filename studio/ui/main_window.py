@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.waveform = WaveformView()
         self.player_bar = PlayerBar(self.waveform, sink=self._player_sink)
         self.player_bar.word_spoken.connect(self._on_word_spoken)
+        self.player_bar.player.state_changed.connect(self._on_player_state)
         audio_panel = QWidget()  # the waveform with the player bar under it, full width
         audio_layout = QVBoxLayout(audio_panel)
         audio_layout.setContentsMargins(0, 0, 0, 0)
@@ -678,6 +679,12 @@ class MainWindow(QMainWindow):
             blocks = [current.id] if current is not None else []
         if blocks and not self.player_bar.play_paragraphs(list(blocks), until_end=until_end):
             self.statusBar().showMessage("The selected paragraphs have no narration yet.", 5000)
+
+    def _on_player_state(self, state: str) -> None:
+        if state == "stopped" and self.blocks_model.speaking is not None:
+            self.blocks_model.speaking = None  # the word stays lit while paused, not after
+            self.blocks_model.refresh(self._last_spoken)
+            self._last_spoken = frozenset()
 
     def _on_word_spoken(self, block_id: str, word: int) -> None:
         """Highlight the paragraph and word being spoken and keep them in view."""

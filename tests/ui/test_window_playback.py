@@ -56,6 +56,8 @@ def test_play_highlights_words_and_follows_paragraphs(qtbot, tmp_path: Path) -> 
                  if b == chapter.blocks[0].id)
     assert text0[first[0]:first[1]].strip(".,;:“”\"'!?").isalpha()
     assert window.waveform.playhead_position() > bar.timeline[-1].end * 0.9
+    # Once playback has stopped no word stays highlighted.
+    assert all(window.blocks_model.index(r).data(SPOKEN_ROLE) is None for r in range(3))
     bar.player.deleteLater()
 
 
