@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from studio.core.engines import Engine, EngineError
-from studio.core.errors import CancelToken
+from studio.core.errors import CancelToken, StudioError
 from studio.core.generation import Plan
 from studio.core.model import BlockId, ChapterId
 from studio.core.scheduler import (
@@ -143,11 +143,23 @@ class GenerationController(QObject):
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def _exists(self, block_id: BlockId) -> bool:
+        try:
+            self.session.project.block(block_id)
+        except StudioError:
+            return False
+        return True
+
     def _on_event(self, event: object) -> None:
         if isinstance(event, TakeReady):
             self.generating.discard(event.block_id)
-            self.session.add_take(event.take)
-            self.take_added.emit(event.block_id)
+            if not self._exists(event.block_id):
+                # Deleted while it was being generated: nowhere to put the audio.
+                self.job_failed.emit(event.block_id, "the paragraph was deleted while it was "
+                                     "being generated; its audio was not kept")
+            else:
+                self.session.add_take(event.take)
+                self.take_added.emit(event.block_id)
             self.progress.emit(event.progress)
         elif isinstance(event, JobFailed):
             self.generating.discard(event.block_id)

@@ -140,3 +140,29 @@ def test_a_crash_in_the_render_thread_reaches_the_user(qtbot, tmp_path: Path, mo
         window.generate_chapter_action.trigger()
     assert window.generate_chapter_action.isEnabled() and not window.stop_action.isEnabled()
     assert any("simulated bug" in text for text in _test_paths)  # a dialog, not a log line
+
+
+def test_deleting_a_paragraph_while_it_is_generated(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                    _test_paths: list[str]) -> None:
+    from studio.core.model import BlockId
+    from studio.ui import commands
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    session, controller = window.session, window.controller
+    assert session is not None and controller is not None
+    chapter = session.project.chapters[1]
+    window.chapter_view.setCurrentIndex(window.chapters_model.index(1))
+    doomed = BlockId(chapter.blocks[-1].id)
+    failures: list[tuple[str, str]] = []
+    controller.job_failed.connect(lambda b, why: failures.append((b, why)))
+    with qtbot.waitSignal(controller.finished, timeout=60_000) as done:
+        window.generate_chapter_action.trigger()
+        session.push(commands.ChapterEditCommand(  # deleted while the render runs
+            session, chapter.id, "Delete", lambda p: __import__(
+                "studio.core.model", fromlist=["remove_block"]).remove_block(p, doomed)))
+    assert done.args[0].takes == 5 and [b for b, _ in failures] == [doomed]
+    assert "deleted" in failures[0][1] and len(chapter.blocks) == 4
+    assert all(b.current_take is not None for b in chapter.blocks)  # the others all landed
+    assert not _test_paths  # no error dialog per arriving take
