@@ -166,3 +166,30 @@ def test_deleting_a_paragraph_while_it_is_generated(qtbot, tmp_path: Path,  # ty
     assert "deleted" in failures[0][1] and len(chapter.blocks) == 4
     assert all(b.current_take is not None for b in chapter.blocks)  # the others all landed
     assert not _test_paths  # no error dialog per arriving take
+
+
+def test_assigning_a_voice_over_locked_paragraphs_changes_nothing(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                   _test_paths: list[str]) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+
+    from studio.core.engines import EngineVoice
+    from studio.ui import commands
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    session = window.session
+    assert session is not None
+    blocks = session.project.chapters[0].blocks
+    session.push(commands.set_block_locked(session, blocks[2].id, True))
+    panel = window.voices_panel
+    panel.add_voice(EngineVoice("en-gb-x-rp+f3", "Vixen", "offline"), "offline")
+    panel.list.setCurrentRow(1)
+    selection = window.block_view.selectionModel()
+    for row in range(3):
+        selection.select(window.blocks_model.index(row), QItemSelectionModel.SelectionFlag.Select)
+    steps = session.undo_stack.count()
+    panel.assign_to_selection()
+    assert [b.voice_id for b in blocks] == [None, None, None]  # nothing half-applied
+    assert session.undo_stack.count() == steps
+    assert "¶3 of 'The Fox and the Grapes'" in _test_paths[-1]

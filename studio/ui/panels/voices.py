@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from studio.core import model as m
 from studio.core.engines import EngineVoice
-from studio.core.errors import StudioError
+from studio.core.errors import EditError, StudioError
 from studio.core.model import BlockId, ChapterId, VoiceId
 from studio.core.preview import engine_voice_preview, preview_text, project_voice_preview
 from studio.core.settings import load_settings
@@ -311,6 +311,14 @@ class VoicesPanel(QWidget):
             return  # words selected inside a paragraph: they got the voice
         blocks = self._selection()
         if not blocks:
+            return
+        project = self.session.project
+        locked = [f"¶{project.locate(b)[1] + 1} of '{project.locate(b)[0].title}'"
+                  for b in blocks if project.block(b).locked]
+        if locked:  # refuse the whole assignment, naming what blocks it
+            show_error(self, EditError(
+                f"Locked paragraphs keep their voice: {', '.join(locked)}. Unlock them first "
+                "(Ctrl+L), or select only unlocked paragraphs."))
             return
         stack = self.session.undo_stack
         stack.beginMacro(f"Assign voice '{voice.alias}'")
