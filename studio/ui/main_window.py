@@ -413,6 +413,7 @@ class MainWindow(QMainWindow):
         )
 
     def _on_chapter_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self.commit_pending_edit()  # the editor belongs to the chapter being left
         chapter = self.chapters_model.chapter(current.row())
         self.blocks_model.set_chapter(self.project, chapter)
         self.player_bar.set_chapter(self.session, chapter)
@@ -648,9 +649,26 @@ class MainWindow(QMainWindow):
         except StudioError as exc:
             show_error(self, exc)
 
+    def commit_pending_edit(self) -> None:
+        """Save what is being typed in the paragraph editor before another action runs.
+
+        Window actions (lock, generate, switching chapter) work on the stored text; without
+        this the typing was refused (locked) or lost (chapter switched).
+        """
+        from PySide6.QtWidgets import QAbstractItemDelegate, QPlainTextEdit
+
+        view = self.block_view
+        if view.state() != QAbstractItemView.State.EditingState:
+            return
+        for editor in view.findChildren(QPlainTextEdit, "paragraphEditor"):
+            if editor.isVisible():
+                view.commitData(editor)
+                view.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
     def _on_toggle_lock(self) -> None:
         if self.session is None:
             return
+        self.commit_pending_edit()
         for block_id in self.selected_blocks():
             block = self.session.project.block(block_id)
             self.session.push(commands.set_block_locked(self.session, block_id, not block.locked))
@@ -708,6 +726,7 @@ class MainWindow(QMainWindow):
         """
         if self.session is None or self.controller is None:
             return False
+        self.commit_pending_edit()  # generate what is on screen, typing included
         if scope is None:
             chapter = self.blocks_model.chapter
             if not book and chapter is None:
@@ -733,6 +752,7 @@ class MainWindow(QMainWindow):
 
         Regenerating refuses locked paragraphs and names them.
         """
+        self.commit_pending_edit()
         chapter = self.blocks_model.chapter
         blocks = self.selected_blocks()
         if self.session is None or chapter is None or not blocks:

@@ -193,3 +193,33 @@ def test_assigning_a_voice_over_locked_paragraphs_changes_nothing(qtbot, tmp_pat
     assert [b.voice_id for b in blocks] == [None, None, None]  # nothing half-applied
     assert session.undo_stack.count() == steps
     assert "¶3 of 'The Fox and the Grapes'" in _test_paths[-1]
+
+
+def test_window_actions_keep_what_is_being_typed(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    session = window.session
+    assert session is not None
+    blocks = session.project.chapters[0].blocks
+    index = window.blocks_model.index(0)
+    window.block_view.setCurrentIndex(index)
+    window.block_view.edit(index)
+    editor = next(e for e in window.block_view.findChildren(QPlainTextEdit, "paragraphEditor")
+                  if e.isVisible())
+    editor.setPlainText("Typed, then locked at once.")
+    window.lock_action.trigger()  # Ctrl+L while typing
+    assert blocks[0].text == "Typed, then locked at once." and blocks[0].locked
+    index = window.blocks_model.index(1)
+    window.block_view.setCurrentIndex(index)
+    window.block_view.edit(index)
+    editor = next(e for e in window.block_view.findChildren(QPlainTextEdit, "paragraphEditor")
+                  if e.isVisible())
+    editor.setPlainText("Typed, then another chapter.")
+    window.chapter_view.setCurrentIndex(window.chapters_model.index(2))  # switch chapter
+    assert blocks[1].text == "Typed, then another chapter."
