@@ -431,7 +431,27 @@ class MainWindow(QMainWindow):
         if path:
             self._open_or_report(Path(path))
 
+    def _may_leave_project(self) -> bool:
+        """Ask before leaving a project whose narration is being generated; stop it if yes."""
+        if self.controller is None or not self.controller.running:
+            return True
+        answer = QMessageBox.question(
+            self, "Generation is running",
+            "Narration is still being generated for this project. Stop it and open another? "
+            "Paragraphs already finished are saved.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.controller.stop()
+        if not self.controller.wait(15):
+            self.controller.abort()
+            self.controller.wait(5)
+        QApplication.processEvents()  # apply the takes that arrived while stopping
+        return True
+
     def _open_or_report(self, path: Path) -> None:
+        same = self.store is not None and Path(path).resolve() == self.store.path.resolve()
+        if not same and not self._may_leave_project():
+            return
         try:
             self.open_project(path)
         except StudioError as exc:
@@ -491,6 +511,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved {self.session.store.path.name}.", 4000)
 
     def _on_import(self) -> None:
+        if not self._may_leave_project():
+            return
         patterns = " ".join(f"*{ext}" for ext in FORMATS)
         source, _ = QFileDialog.getOpenFileName(
             self, "Import Manuscript", "", f"Manuscripts ({patterns})"

@@ -223,3 +223,31 @@ def test_window_actions_keep_what_is_being_typed(qtbot, tmp_path: Path) -> None:
     editor.setPlainText("Typed, then another chapter.")
     window.chapter_view.setCurrentIndex(window.chapters_model.index(2))  # switch chapter
     assert blocks[1].text == "Typed, then another chapter."
+
+
+def test_opening_another_project_during_a_render_asks_first(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            monkeypatch) -> None:
+    first = create_sample_project(tmp_path / "a.studio")
+    second = create_sample_project(tmp_path / "b.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(first)
+    controller = window.controller
+    assert controller is not None
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.generate(book=True)
+    assert controller.running
+    window._open_or_report(second)  # No: stays, still generating
+    assert window.store is not None and window.store.path == first and controller.running
+    window._open_or_report(second)  # Yes: stops, keeps what finished, opens the other
+    assert window.store is not None and window.store.path == second and len(asked) == 2
+    assert not controller.running and window.controller is not controller
+    with ProjectStore.open(first) as store:  # left intact, and no longer locked by us
+        assert store.integrity_check() == ["ok"]
