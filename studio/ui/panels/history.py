@@ -179,6 +179,7 @@ class HistoryPanel(QWidget):
             return
         answer = QMessageBox.question(
             self, "Delete take",
-            "Delete this take and its audio for good? This cannot be undone.")
+            "Delete this take and its audio for good? This cannot be undone, and it also "
+            "clears the Undo history (earlier edits can no longer be undone).")
         if answer == QMessageBox.StandardButton.Yes:
             self.delete(take.id)
