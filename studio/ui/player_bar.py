@@ -95,6 +95,11 @@ class PlayerBar(QWidget):
         if not force and timeline == self.timeline:
             return
         self.timeline = timeline
+        if not timeline:  # nothing narrated yet: say so rather than draw an empty axis
+            self.waveform.clear()
+            self.position.setText("0:00 / 0:00")
+            self._dirty = True
+            return
         store = self.session.store
         # Stored summaries only, never decoded audio: every coarse one now (one query), the
         # fine ones as the detail view reaches them, so a 10-hour chapter opens at once.

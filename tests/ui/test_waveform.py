@@ -123,3 +123,20 @@ def test_drag_selects(view: WaveformView, qtbot) -> None:  # type: ignore[no-unt
     assert lo == pytest.approx(5.0, rel=0.02) and hi == pytest.approx(15.0, rel=0.02)
     assert view.selected_range() == pytest.approx((lo, hi))
     assert view.visible_range() == pytest.approx((0.0, 30.0), abs=1e-6)  # no pan
+
+
+def test_a_chapter_without_narration_says_so(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QStandardPaths
+
+    from studio.core.sample import create_sample_project
+    from studio.ui.main_window import MainWindow
+
+    QStandardPaths.setTestModeEnabled(True)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.waveform.empty_label.isVisible()
+    lo, hi = window.waveform.visible_range()
+    assert hi - lo > 1.0  # a readable axis, not 0.0001 steps
