@@ -149,3 +149,30 @@ def test_generate_restores_older_matching_takes_for_free(qtbot, tmp_path: Path, 
     assert "Restored 3 matching takes" in window.statusBar().currentMessage()
     session.undo_stack.undo()  # one step puts the newer takes back
     assert all(b.current_take_id != f for b, f in zip(chapter.blocks, first, strict=True))
+
+
+def test_page_keys_in_a_5000_paragraph_chapter(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Page and end keys move by rows while the long chapter is still being measured."""
+    from PySide6.QtCore import Qt
+
+    from studio.core.model import Block, BlockId, Chapter, ChapterId, Project
+
+    text = "The river ran on in the dark, past the mills and the sleeping town. "
+    chapter = Chapter(ChapterId("c0"), "Long", [
+        Block(BlockId(f"b{i}"), f"P {i}. " + text * (2 + i % 7)) for i in range(5000)])
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.blocks_model.set_chapter(Project(title="B", chapters=[chapter]), chapter)
+    view = window.block_view
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_End)  # at once, before the layout is done
+    assert view.currentIndex().row() == 4999
+    qtbot.keyClick(view, Qt.Key.Key_PageUp)
+    assert 4985 < view.currentIndex().row() < 4999
+    qtbot.waitUntil(lambda: view.viewport().rect().intersects(
+        view.visualRect(view.currentIndex())), timeout=15_000)  # scrolled there once measured
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert view.currentIndex().row() == 0
