@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         self.play_action = QAction("Play / Pause", self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.play_action.triggered.connect(self.player_bar.toggle)
+        self.play_action.triggered.connect(self._on_space)
         self.addAction(self.play_action)
         self.play_to_end_action = QAction("Play from Paragraph to &End", self)
         self.play_to_end_action.setShortcut(QKeySequence("Shift+Space"))
@@ -764,6 +764,18 @@ class MainWindow(QMainWindow):
                 b.id for b in chapter.blocks}) and self.player_bar.player.state != "playing":
             self.player_bar.refresh(force=False)  # new takes: new waveform and timeline
         self._status_timer.start()  # counts for the whole book: after a burst of edits
+
+    def _on_space(self) -> None:
+        """Play or pause, unless a button or box has the focus: then Space is theirs."""
+        from PySide6.QtWidgets import QAbstractButton, QComboBox
+
+        focus = QApplication.focusWidget()
+        if isinstance(focus, QAbstractButton) and focus.isEnabled():
+            focus.animateClick()  # what Space does on a focused button or check box
+        elif isinstance(focus, QComboBox) and focus.isEnabled():
+            focus.showPopup()
+        else:
+            self.player_bar.toggle()
 
     def _play_selected(self, until_end: bool) -> None:
         blocks = self.selected_blocks()

@@ -123,3 +123,17 @@ def test_history_plays_an_older_take_on_its_own(qtbot, tmp_path: Path) -> None: 
     # The chapter plays whole again afterwards (the one-off take was not left loaded).
     played = _played_seconds(qtbot, window, sink, window.play_action.trigger)
     assert played == pytest.approx(window.player_bar.timeline[-1].end, abs=0.05)
+
+
+def test_space_on_a_focused_check_box_is_the_check_boxs(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sink = NullSink()
+    window = _generated_window(qtbot, tmp_path, sink)
+    window.show()
+    qtbot.waitExposed(window)
+    boost = window.voices_panel.boost
+    boost.setFocus()
+    qtbot.waitUntil(lambda: boost.hasFocus(), timeout=5_000)
+    before = boost.isChecked()
+    window.play_action.trigger()  # what the Space shortcut does
+    qtbot.waitUntil(lambda: boost.isChecked() != before, timeout=5_000)
+    assert window.player_bar.player.state == "stopped"  # and nothing started playing
