@@ -6,13 +6,17 @@ audio in step with the project; the bar's buttons drive the :class:`~studio.ui.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core import audio as audiolib
 from studio.core.model import BlockId, Chapter, Take, TakeId
 from studio.core.playback import Segment, build_timeline, locate, render_chapter_audio
+from studio.core.store import ProjectStore
 from studio.core.waveform import LazyEnvelope, chapter_envelope
+from studio.ui.background import BackgroundCall
 from studio.ui.player import OutputSink, Player, playback_available
 from studio.ui.session import ProjectSession
 from studio.ui.waveform import WaveformView
@@ -72,12 +76,18 @@ class PlayerBar(QWidget):
         waveform.seek_requested.connect(self.seek)
         waveform.selection_changed.connect(self._on_selection)
         self._dirty = True
+        self._after_load: Callable[[], None] | None = None
+        self._loader = BackgroundCall(self)
+        self._loader.finished.connect(self._on_loaded)
+        self._loader.failed.connect(self._on_load_failed)
 
     # -- chapter -----------------------------------------------------------------------------
 
     def set_chapter(self, session: ProjectSession | None, chapter: Chapter | None) -> None:
         """Show ``chapter``'s waveform and get its audio ready to play (lazily)."""
         self.player.stop()
+        self._after_load = None  # a play asked for on the chapter being left is dropped
+        self._loader.discard()
         self.session, self.chapter = session, chapter
         self.refresh()
 
@@ -114,20 +124,50 @@ class PlayerBar(QWidget):
         self.position.setText(f"0:00 / {_clock(duration)}")
         self._dirty = True
 
-    def _load(self) -> None:
-        """Decode the chapter's audio for the player (only when playback starts)."""
-        assert self.session is not None
-        store = self.session.store
+    def _then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` with the chapter's audio loaded, decoding it off the GUI thread.
+
+        The decode reads the takes through a read-only connection of its own; the latest
+        request runs when it is done (a chapter changed meanwhile is decoded again).
+        """
+        if not self._dirty:
+            action()
+            return
+        self._after_load = action
+        if self._loader.running or self.session is None:
+            return
+        path = self.session.store.path
+        timeline = list(self.timeline)
         formats = {b.current_take.id: b.current_take.format
                    for b in (self.chapter.blocks if self.chapter else [])
                    if b.current_take is not None}
 
-        def load(take_id: TakeId) -> tuple[object, int]:
-            return audiolib.decode(store.load_take_audio(take_id), formats[take_id])
+        def work() -> tuple[list[Segment], object]:
+            with ProjectStore.open(path, read_only=True) as store:
+                def load(take_id: TakeId) -> tuple[object, int]:
+                    return audiolib.decode(store.load_take_audio(take_id), formats[take_id])
 
-        samples = render_chapter_audio(self.timeline, load)  # type: ignore[arg-type]
+                return timeline, render_chapter_audio(timeline, load)  # type: ignore[arg-type]
+
+        self.note.setText("Loading the chapter's audio…")
+        self._loader.start(work)
+
+    def _on_loaded(self, result: object) -> None:
+        timeline, samples = result  # type: ignore[misc]
+        self.note.setText("" if self.available else f"Playback off: {self.reason}")
+        action, self._after_load = self._after_load, None
+        if timeline != self.timeline:  # the chapter changed while it was decoded
+            if action is not None and self.timeline:
+                self._then(action)
+            return
         self.player.load(samples, 22050, self.timeline)
         self._dirty = False
+        if action is not None:
+            action()
+
+    def _on_load_failed(self, exc: object) -> None:
+        self._after_load = None
+        self.note.setText(f"Playback stopped: {exc}")
 
     # -- controls -----------------------------------------------------------------------------
 
@@ -138,24 +178,19 @@ class PlayerBar(QWidget):
         if self.player.state == "playing":
             self.player.pause()
             return
-        if self._dirty:
-            self._load()
-        self.player.play()
+        self._then(self.player.play)
 
     def seek(self, t: float) -> None:
         """Move the playhead to ``t`` seconds."""
-        if self._dirty and self.timeline and self.available:
-            self._load()
-        self.player.seek(t)
         self.waveform.set_playhead(t)
+        if self.timeline and self.available:
+            self._then(lambda: self.player.seek(t))
 
     def play_selection(self, t0: float, t1: float) -> None:
         """Play the waveform selection."""
         if not self.available or not self.timeline:
             return
-        if self._dirty:
-            self._load()
-        self.player.play(t0, t1)
+        self._then(lambda: self.player.play(t0, t1))
 
     def play_paragraphs(self, block_ids: list[str], until_end: bool = False) -> bool:
         """Play the given paragraphs (or from the first of them to the end of the chapter).
@@ -165,9 +200,8 @@ class PlayerBar(QWidget):
         segments = [s for s in self.timeline if s.block_id in set(block_ids)]
         if not self.available or not segments:
             return False
-        if self._dirty:
-            self._load()
-        self.player.play(segments[0].start, None if until_end else segments[-1].end)
+        start, end = segments[0].start, None if until_end else segments[-1].end
+        self._then(lambda: self.player.play(start, end))
         return True
 
     def play_take(self, take: Take) -> None:

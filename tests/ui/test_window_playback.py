@@ -137,3 +137,16 @@ def test_space_on_a_focused_check_box_is_the_check_boxs(qtbot, tmp_path: Path) -
     window.play_action.trigger()  # what the Space shortcut does
     qtbot.waitUntil(lambda: boost.isChecked() != before, timeout=5_000)
     assert window.player_bar.player.state == "stopped"  # and nothing started playing
+
+
+def test_the_chapter_is_decoded_off_the_gui_thread(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sink = NullSink()
+    window = _generated_window(qtbot, tmp_path, sink)
+    bar = window.player_bar
+    window.play_action.trigger()
+    # The call returned before any audio was decoded: the window stays responsive.
+    assert bar.player.state == "stopped" and "Loading" in bar.note.text()
+    qtbot.waitUntil(lambda: sink.frames_written > 0 and bar.player.state == "stopped",
+                    timeout=30_000)
+    assert sink.frames_written / 22050 == pytest.approx(bar.timeline[-1].end, abs=0.05)
+    assert "Loading" not in bar.note.text()
