@@ -24,7 +24,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -33,8 +33,8 @@ import numpy as np
 
 from studio.core.errors import CancelToken
 from studio.core.export import acx
-from studio.core.export.assemble import AudioSource, iter_pieces
-from studio.core.export.dsp import LoudnessMeter, db_to_gain, limit, room_tone
+from studio.core.export.assemble import AudioSource, Piece, iter_pieces
+from studio.core.export.dsp import LoudnessMeter, Samples, db_to_gain, limit, room_tone
 from studio.core.export.ffmpeg import Encoder, ffmetadata
 from studio.core.export.options import (
     ExportError,
@@ -197,11 +197,12 @@ def _export_file(
     rate = plan.work_rate
     mastering = options.mastering
 
-    # Pass 1: measure.
+    # Pass 1: measure (and keep the assembled audio on disk for pass 2, if there is room).
     lufs = LoudnessMeter(rate) if mastering.mode is MasteringMode.LUFS else None
     sumsq = 0.0
     frames = 0
     starts: list[int] = []
+    spool = _Spool.open(staging / f".{index}.spool", file.estimated_s * rate)
     measured = iter_pieces(file, rate, options, audio, workers=2)  # decode ahead on 2 cores
     try:
         for piece in measured:
@@ -216,8 +217,14 @@ def _export_file(
                 sumsq += float(np.dot(x, x))
                 if lufs is not None:
                     lufs.add(x)
+            if spool is not None:
+                spool.add(piece)
             frames += piece.frames
             progress.advance("measuring", piece.frames / rate, file, index)
+    except BaseException:
+        if spool is not None:
+            spool.close()
+        raise
     finally:
         measured.close()
     gain_db = _gain_db(options, sumsq, frames, lufs.integrated if lufs else None)
@@ -246,14 +253,18 @@ def _export_file(
     ceiling = db_to_gain(mastering.ceiling_dbtp)
     written = 0
     limited = 0
+    if spool is not None:
+        replayed: Iterator[Samples | int] = spool.replay()
+    else:  # decode again; ffmpeg has the other core
+        replayed = (p.frames if p.samples is None else p.samples
+                    for p in iter_pieces(file, rate, options, audio, workers=1))
     try:
-        pieces = iter_pieces(file, rate, options, audio, workers=1)  # ffmpeg has the other core
-        for piece in pieces:
+        for stretch in replayed:
             cancel.raise_if_cancelled("export")
-            if piece.samples is None:
-                y = np.zeros(piece.frames, dtype=np.float32)
+            if isinstance(stretch, int):  # a pause
+                y = np.zeros(stretch, dtype=np.float32)
             else:
-                y = piece.samples
+                y = stretch
                 y *= gain
                 limited += limit(y, ceiling, rate)
             if tone is not None and len(y):
@@ -266,7 +277,8 @@ def _export_file(
         encoder.kill()
         raise
     finally:
-        pieces.close()
+        if spool is not None:
+            spool.close()
     if written != frames:  # pragma: no cover - the layout is deterministic
         raise ExportError(f"{file.name}: the two passes disagree ({frames} != {written})")
     if meta_path is not None:
@@ -290,6 +302,66 @@ def _export_file(
         size=path.stat().st_size,
         acx=report,
     )
+
+
+class _Spool:
+    """The first pass's assembled audio, kept on disk so the second pass need not decode again.
+
+    Decoding compressed takes is most of the export's own work; reading them back is cheap.
+    Each paragraph is stored as 16-bit samples scaled to its own peak (so the rounding stays
+    about 98 dB under the paragraph's loudest moment, far under the room tone after any gain);
+    pauses are stored as their length only. Used only when the disk has room for it.
+    """
+
+    _MARGIN = 512 * 1024**2  # leave this much free beside the export
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = path.open("w+b")
+        self._layout: list[tuple[int, float]] = []  # (frames, scale); scale 0: a pause
+
+    @classmethod
+    def open(cls, path: Path, frames: float) -> _Spool | None:
+        try:
+            free = shutil.disk_usage(path.parent).free
+        except OSError:
+            return None
+        if free < frames * 2 * 1.1 + cls._MARGIN:
+            return None
+        try:
+            return cls(path)
+        except OSError:
+            return None
+
+    def add(self, piece: Piece) -> None:
+        x = piece.samples
+        if x is None or len(x) == 0:
+            self._layout.append((piece.frames, 0.0))
+            return
+        peak = float(np.abs(x).max())
+        scale = peak / 32767.0 if peak > 0.0 else 1.0
+        q = np.rint(x * np.float32(1.0 / scale)).astype("<i2")
+        self._file.write(q.data)
+        self._layout.append((len(x), scale))
+
+    def replay(self) -> Iterator[Samples | int]:
+        """Yield each paragraph's samples (float32) and each pause's length, in order."""
+        self._file.flush()
+        self._file.seek(0)
+        for frames, scale in self._layout:
+            if scale == 0.0:
+                yield frames
+                continue
+            data = self._file.read(frames * 2)
+            if len(data) != frames * 2:  # pragma: no cover - the disk lost our data
+                raise ExportError(f"{self.path.name}: the temporary audio was cut short")
+            samples = np.frombuffer(data, dtype="<i2").astype(np.float32)
+            samples *= np.float32(scale)
+            yield samples
+
+    def close(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
 
 
 def _add_loop(y: np.ndarray[Any, np.dtype[np.float32]], loop: np.ndarray[Any, np.dtype[
