@@ -528,3 +528,21 @@ def test_offline_narration_exports_with_its_break_in_place(tmp_path: Path) -> No
     length, _, end = max(runs)
     assert length >= 190  # 2 s, in 10 ms windows
     assert end / 100 == pytest.approx(second_starts + after.start, abs=0.06)
+
+
+def test_without_room_for_the_spool_the_takes_are_decoded_again(
+    book, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import run
+
+    options = ExportOptions(format=ExportFormat.WAV, layout=Layout.SINGLE, bit_depth=24,
+                            acx_check=False)
+    spooled = export_project(book, options, tmp_path / "spooled.wav")
+    monkeypatch.setattr(run._Spool, "open", classmethod(lambda cls, path, frames: None))
+    decoded = export_project(book, options, tmp_path / "decoded.wav")
+    a, _ = sf.read(str(tmp_path / "spooled.wav"), dtype="float64")
+    b, _ = sf.read(str(tmp_path / "decoded.wav"), dtype="float64")
+    assert len(a) == len(b)
+    assert spooled.files[0].gain_db == decoded.files[0].gain_db
+    assert 20 * np.log10(np.abs(a - b).max()) < -85  # the spool's rounding, far under the tone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decoded.wav", "spooled.wav"]
