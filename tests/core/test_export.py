@@ -546,3 +546,16 @@ def test_without_room_for_the_spool_the_takes_are_decoded_again(
     assert spooled.files[0].gain_db == decoded.files[0].gain_db
     assert 20 * np.log10(np.abs(a - b).max()) < -85  # the spool's rounding, far under the tone
     assert sorted(p.name for p in tmp_path.iterdir()) == ["decoded.wav", "spooled.wav"]
+
+
+def test_a_wav_over_4_gib_is_written_as_rf64_with_a_warning(
+    book, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import run
+
+    monkeypatch.setattr(run, "WAV_LIMIT", 2 * 1024**2)  # pretend 2 MiB is the RIFF limit
+    options = ExportOptions(format=ExportFormat.WAV, layout=Layout.SINGLE, acx_check=False)
+    result = export_project(book, options, tmp_path / "big.wav")
+    (warning,) = [w for w in result.warnings if "RF64" in w]
+    assert warning.startswith("big.wav is 0.0 GiB, over the 4 GiB a WAV file can hold")
+    assert result.record.settings["warnings"] == [warning]
