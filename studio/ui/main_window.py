@@ -691,6 +691,9 @@ class MainWindow(QMainWindow):
             if not self.controller.wait(15):
                 self.controller.abort()
                 self.controller.wait(5)
+            # Apply (and save) the takes that arrived while stopping: they are queued events,
+            # and the file is closed below.
+            QApplication.processEvents()
         QSettings().setValue("window/geometry", self.saveGeometry())
         QSettings().setValue("window/state", self.saveState())
         self._close_store()
