@@ -119,50 +119,47 @@ _MP3_RATES = (44100, 48000, 32000)
 
 def scan_mp3_frames(path: Path) -> tuple[set[int], int, int]:
     """Return the set of bitrates (kbps) of every MPEG-1 Layer III audio frame, the frame
-    count and the sample rate. The Xing/Info frame is skipped."""
-    data = path.read_bytes() if path.stat().st_size < 64 * 1024**2 else None
+    count and the sample rate. The Xing/Info frame is skipped. Reads 1 MB at a time."""
+    size = path.stat().st_size
+    chunk = 1024 * 1024
     with path.open("rb") as fh:
-        if data is None:
-            import mmap
-
-            view: Any = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        else:
-            view = data
-        try:
-            return _scan(view)
-        finally:
-            if data is None:
-                view.close()
-
-
-def _scan(data: Any) -> tuple[set[int], int, int]:
-    pos = 0
-    if data[:3] == b"ID3":
-        size = (data[6] << 21) | (data[7] << 14) | (data[8] << 7) | data[9]
-        pos = 10 + size + (10 if data[5] & 0x10 else 0)
-    end = len(data) - (128 if data[len(data) - 128 : len(data) - 125] == b"TAG" else 0)
-    rates: set[int] = set()
-    frames = 0
-    sample_rate = 0
-    first = True
-    while pos + 4 <= end:
-        b1, b2 = data[pos + 1], data[pos + 2]
-        if data[pos] != 0xFF or b1 & 0xE0 != 0xE0 or (b1 >> 3) & 3 != 3 or (b1 >> 1) & 3 != 1:
-            raise ExportError(f"not an MPEG-1 Layer III frame at byte {pos}")
-        index, rate_index = b2 >> 4, (b2 >> 2) & 3
-        if index in (0, 15) or rate_index == 3:
-            raise ExportError(f"bad MP3 frame header at byte {pos}")
-        kbps = _MP3_KBPS[index]
-        sample_rate = _MP3_RATES[rate_index]
-        length = 144 * kbps * 1000 // sample_rate + ((b2 >> 1) & 1)
-        mono = (data[pos + 3] >> 6) == 3
-        tag_at = pos + 4 + (17 if mono else 32)
-        is_info = first and data[tag_at : tag_at + 4] in (b"Xing", b"Info")
-        if not is_info:
-            rates.add(kbps)
-            frames += 1
-        first = False
-        pos += length
+        head = fh.read(10)
+        pos = 0
+        if head[:3] == b"ID3" and len(head) == 10:
+            tag = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
+            pos = 10 + tag + (10 if head[5] & 0x10 else 0)
+        fh.seek(max(0, size - 128))
+        end = size - (128 if fh.read(3) == b"TAG" else 0)
+        rates: set[int] = set()
+        frames = 0
+        sample_rate = 0
+        first = True
+        buf = b""
+        buf_start = pos
+        while pos + 4 <= end:
+            rel = pos - buf_start
+            if rel + 64 > len(buf):
+                fh.seek(pos)
+                buf = fh.read(min(chunk, end - pos))
+                buf_start, rel = pos, 0
+                if len(buf) < 4:
+                    break
+            b1, b2 = buf[rel + 1], buf[rel + 2]
+            if buf[rel] != 0xFF or b1 & 0xE0 != 0xE0 or (b1 >> 3) & 3 != 3 or (
+                    (b1 >> 1) & 3 != 1):
+                raise ExportError(f"not an MPEG-1 Layer III frame at byte {pos}")
+            index, rate_index = b2 >> 4, (b2 >> 2) & 3
+            if index in (0, 15) or rate_index == 3:
+                raise ExportError(f"bad MP3 frame header at byte {pos}")
+            kbps = _MP3_KBPS[index]
+            sample_rate = _MP3_RATES[rate_index]
+            mono = (buf[rel + 3] >> 6) == 3
+            tag_at = rel + 4 + (17 if mono else 32)
+            if not (first and buf[tag_at : tag_at + 4] in (b"Xing", b"Info")):
+                rates.add(kbps)
+                frames += 1
+            first = False
+            pos += 144 * kbps * 1000 // sample_rate + ((b2 >> 1) & 1)
     return rates, frames, sample_rate
 
 
