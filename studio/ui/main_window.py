@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt, QTimer
@@ -115,6 +116,8 @@ class MainWindow(QMainWindow):
         self._player_sink = player_sink
         self.session: ProjectSession | None = None
         self.controller: GenerationController | None = None
+        # What to do once the render being stopped has ended (close, open another project).
+        self._after_stop: Callable[[], None] | None = None
         self.export_dialog: ExportDialog | None = None
         self._last_spoken: frozenset[str] = frozenset()
         self.setObjectName("MainWindow")
@@ -484,33 +487,34 @@ class MainWindow(QMainWindow):
         if path:
             self._open_or_report(Path(path))
 
-    def _may_leave_project(self) -> bool:
-        """Ask before leaving a project whose narration is being generated; stop it if yes."""
+    def _leave_project_then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` now, or after asking to stop the render of this project."""
         if self.controller is None or not self.controller.running:
-            return True
-        answer = QMessageBox.question(
-            self, "Generation is running",
-            "Narration is still being generated for this project. Stop it and open another? "
-            "Paragraphs already finished are saved.")
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        self.controller.stop()
-        if not self.controller.wait(15):
-            self.controller.abort()
-            self.controller.wait(5)
-        QApplication.processEvents()  # apply the takes that arrived while stopping
-        return True
+            action()
+            return
+        if self._after_stop is not None:
+            return  # already stopping for something else
+        self._stop_render_then(
+            action, "Narration is still being generated for this project. Stop it and open "
+            "another? Paragraphs already finished are saved.")
 
     def _open_or_report(self, path: Path) -> None:
+        def open_it() -> None:
+            try:
+                self.open_project(path)
+            except StudioError as exc:
+                show_error(self, exc)
+
         same = self.store is not None and Path(path).resolve() == self.store.path.resolve()
-        if not same and not self._may_leave_project():
-            return
-        try:
-            self.open_project(path)
-        except StudioError as exc:
-            show_error(self, exc)
+        if same:
+            open_it()
+        else:
+            self._leave_project_then(open_it)
 
     def _on_new(self) -> None:
+        self._leave_project_then(self._new_from_dialog)
+
+    def _new_from_dialog(self) -> None:
         target, _ = QFileDialog.getSaveFileName(
             self, "New Project", str(Path.home() / f"Untitled{SUFFIX}"),
             f"Narrator Studio projects (*{SUFFIX})")
@@ -564,8 +568,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Saved {self.session.store.path.name}.", 4000)
 
     def _on_import(self) -> None:
-        if not self._may_leave_project():
-            return
+        self._leave_project_then(self._import_from_dialog)
+
+    def _import_from_dialog(self) -> None:
         patterns = " ".join(f"*{ext}" for ext in FORMATS)
         source, _ = QFileDialog.getOpenFileName(
             self, "Import Manuscript", "", f"Manuscripts ({patterns})"
@@ -679,25 +684,42 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: object) -> None:
         if self.controller is not None and self.controller.running:
-            answer = QMessageBox.question(
-                self, "Generation is running",
-                "Narration is still being generated. Stop it and close? Paragraphs already "
-                "finished are saved.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()  # type: ignore[attr-defined]
-                return
-            self.controller.stop()
-            if not self.controller.wait(15):
+            event.ignore()  # type: ignore[attr-defined]
+            if self._after_stop is not None:
+                # Closing again while stopping: abandon the responses under way.
+                self._after_stop = self.close
                 self.controller.abort()
-                self.controller.wait(5)
-            # Apply (and save) the takes that arrived while stopping: they are queued events,
-            # and the file is closed below.
-            QApplication.processEvents()
+                return
+            self._stop_render_then(
+                self.close, "Narration is still being generated. Stop it and close? "
+                "Paragraphs already finished are saved.")
+            return
         QSettings().setValue("window/geometry", self.saveGeometry())
         QSettings().setValue("window/state", self.saveState())
         self._close_store()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+    def _stop_render_then(self, action: Callable[[], None], question: str) -> None:
+        """Ask to stop the render; if yes, stop it and run ``action`` once it has ended.
+
+        Nothing new is sent; the responses under way arrive, are applied and saved (they are
+        paid for), and then ``action`` runs. The window stays responsive meanwhile; 15 s
+        without an answer abandons them.
+        """
+        assert self.controller is not None
+        if QMessageBox.question(self, "Generation is running",
+                                question) != QMessageBox.StandardButton.Yes:
+            return
+        self._after_stop = action
+        self.controller.stop()
+        self.statusBar().showMessage(
+            "Stopping: saving the paragraphs under way first (close again to abandon them)…")
+        QTimer.singleShot(15_000, self._abort_stopping)
+
+    def _abort_stopping(self) -> None:
+        if self._after_stop is not None and self.controller is not None \
+                and self.controller.running:
+            self.controller.abort()
 
     # -- editing and generation ---------------------------------------------------------------
 
@@ -1023,6 +1045,13 @@ class MainWindow(QMainWindow):
         self.generate_selection_action.setEnabled(True)
         self.regenerate_selection_action.setEnabled(True)
         self.blocks_model.refresh()
+        if self._after_stop is not None:
+            action, self._after_stop = self._after_stop, None
+            for scope, _ in self._pending:
+                self.queue_panel.mark_queued(list(scope.blocks or ()), queued=False)
+            self._pending.clear()
+            QTimer.singleShot(0, action)  # the render's takes are applied and saved by now
+            return
         if summary.fatal is not None or summary.cancelled:  # stopped: queued renders go too
             for scope, _ in self._pending:
                 self.queue_panel.mark_queued(list(scope.blocks or ()), queued=False)

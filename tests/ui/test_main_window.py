@@ -115,8 +115,9 @@ def test_closing_during_generation_asks_first(qtbot, tmp_path: Path, monkeypatch
     assert window.controller is not None and window.controller.running
     window.close()  # "No": the window stays and generation goes on
     assert window.isVisible() and asked == ["Generation is running"]
-    window.close()  # "Yes": stops cleanly, then closes
-    assert not window.isVisible() and not window.controller.running
+    window.close()  # "Yes": stops cleanly, then closes once the paragraphs under way end
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert not window.controller.running
 
 
 def test_generate_restores_older_matching_takes_for_free(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
@@ -176,3 +177,42 @@ def test_page_keys_in_a_5000_paragraph_chapter(qtbot) -> None:  # type: ignore[n
         view.visualRect(view.currentIndex())), timeout=15_000)  # scrolled there once measured
     qtbot.keyClick(view, Qt.Key.Key_Home)
     assert view.currentIndex().row() == 0
+
+
+def test_closing_during_a_slow_render_does_not_block_and_keeps_the_paid_take(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch, fake_eleven_factory) -> None:
+    """Close while a response is under way: the window answers at once, the response
+    arrives, is saved to the file, and then the window closes."""
+    import time
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.core.store import ProjectStore
+
+    fake = fake_eleven_factory()
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "test-key")
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", fake.base_url)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    path = tmp_path / "fog.studio"
+    from tests.ui.test_queue_panel import book
+    ProjectStore.create(path, book()).close()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    window.show()
+    fake.stall_next(1, 2.0)  # the first paragraph's response takes 2 s to start
+    window.generate(book=False)
+    assert window.controller is not None
+    qtbot.waitUntil(lambda: fake.in_flight >= 1, timeout=10_000)
+    began = time.monotonic()
+    window.close()
+    assert time.monotonic() - began < 1.0  # the event loop was not blocked waiting
+    assert window.isVisible() and "Stopping" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert time.monotonic() - began > 1.0  # it waited for the stalled response
+    sent = [r for r in fake.requests if "/v1/text-to-speech/" in r.path]
+    with ProjectStore.open(path, read_only=True) as store:
+        project = store.load()
+    takes = sum(len(b.takes) for c in project.chapters for b in c.blocks)
+    assert len(sent) >= 1 and takes == len(sent)  # every paid response is in the file

@@ -247,6 +247,8 @@ def test_opening_another_project_during_a_render_asks_first(qtbot, tmp_path: Pat
     window._open_or_report(second)  # No: stays, still generating
     assert window.store is not None and window.store.path == first and controller.running
     window._open_or_report(second)  # Yes: stops, keeps what finished, opens the other
+    qtbot.waitUntil(lambda: window.store is not None and window.store.path == second,
+                    timeout=30_000)
     assert window.store is not None and window.store.path == second and len(asked) == 2
     assert not controller.running and window.controller is not controller
     with ProjectStore.open(first) as store:  # left intact, and no longer locked by us
