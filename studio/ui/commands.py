@@ -207,6 +207,22 @@ def set_block_locked(session: ProjectSession, block_id: BlockId, locked: bool
                               blocks=[block_id])
 
 
+def set_blocks_locked(session: ProjectSession, block_ids: list[BlockId], locked: bool
+                      ) -> ChapterEditCommand:
+    """Return the command locking or unlocking several paragraphs of one chapter (one step)."""
+    chapter, _ = session.project.locate(block_ids[0])
+    count = f" {len(block_ids)} paragraphs" if len(block_ids) > 1 else ""
+
+    def edit(p: Project) -> m.Changes:
+        changes = m.Changes()
+        for block_id in block_ids:
+            changes = changes | m.set_block_locked(p, block_id, locked)
+        return changes
+
+    return ChapterEditCommand(session, chapter.id, ("Lock" if locked else "Unlock") + count,
+                              edit, blocks=list(block_ids))
+
+
 def insert_break(session: ProjectSession, block_id: BlockId, offset: int,
                  seconds: float = m.BREAK_DEFAULT_S) -> ChapterEditCommand:
     """Return the command inserting a pause at ``offset`` in a paragraph's text."""

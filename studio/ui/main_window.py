@@ -769,9 +769,12 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         self.commit_pending_edit()
-        for block_id in self.selected_blocks():
-            block = self.session.project.block(block_id)
-            self.session.push(commands.set_block_locked(self.session, block_id, not block.locked))
+        ids = self.selected_blocks()
+        if not ids:
+            return
+        # One undo step: lock them all unless all are locked already (then unlock them all).
+        lock = not all(self.session.project.block(b).locked for b in ids)
+        self.session.push(commands.set_blocks_locked(self.session, ids, lock))
 
     def _on_session_changed(self, changes: object, initiator: object) -> None:
         from studio.core.model import Changes
