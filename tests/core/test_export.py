@@ -303,6 +303,67 @@ def test_acx_export_passes_acx_as_ffmpeg_measures_it(tmp_path: Path) -> None:
     assert len(csv_text.splitlines()) == 4
 
 
+@pytest.mark.parametrize(("fmt", "kbps"), [(ExportFormat.M4B, 64), (MP3, 128)])
+def test_lossy_acx_exports_keep_true_peaks_under_acx_limit_as_ffmpeg_measures_it(
+    tmp_path: Path, fmt: ExportFormat, kbps: int
+) -> None:
+    # This book made AAC at 64 kbps overshoot the limiter by 1.3 dB (-2.2 dBTP).
+    project = make_book(levels=(-32.0, -20.0, -26.0), seconds=4.0)
+    options = ExportOptions(format=fmt, bitrate_kbps=kbps, layout=Layout.SINGLE)
+    result = export_project(project, options, tmp_path / f"book{fmt.suffix}")
+    (f,) = result.files
+    levels = ffmpeg_levels(f.path)
+    assert levels["true_peak"] <= -3.0
+    assert -23.0 <= levels["rms"] <= -18.0
+    assert levels["trough"] <= -60.0
+    assert f.acx is not None and f.acx.true_peak_db <= -3.0
+    assert abs(levels["true_peak"] - f.acx.true_peak_db) < 0.15
+    # Only the format fails: ACX takes MP3 at 192 kbps or more.
+    assert {c.name for c in f.acx.failures} == {"Format"}
+    assert not [w for w in result.warnings if "true peaks" in w]
+
+
+def test_an_encoder_overshoot_is_mastered_again_with_a_lower_ceiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import acx, run
+
+    project = make_book(chapters=1, paragraphs=2, seconds=1.0)
+    readings = iter([-2.0, -3.4])  # the first encode overshoots -3.1 dBTP by 0.9 dB
+    calls: list[Path] = []
+
+    def fake_peak(path: Path, rate: int, channels: int) -> float:
+        calls.append(path)
+        return next(readings)
+
+    monkeypatch.setattr(acx, "measure_true_peak", fake_peak)
+    encodes: list[float] = []
+    real_encode = run._encode
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        encodes.append(args[7])  # the ceiling in dBTP
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(run, "_encode", spy)
+    options = ExportOptions(format=MP3, layout=Layout.SINGLE, acx_check=False)
+    result = export_project(project, options, tmp_path / "b.mp3")
+    assert len(calls) == 2 and encodes[0] == -3.5
+    # 0.9 dB of overshoot plus a 0.3 dB margin, from the ceiling or the loudest sample sent.
+    assert encodes[1] <= -3.5 - 0.9 - 0.3 + 1e-9
+    assert result.files[0].ceiling_dbtp == encodes[1]
+    assert result.warnings == ()
+
+    # An encoder that never comes down: a bounded number of tries, then a warning.
+    monkeypatch.setattr(acx, "measure_true_peak", lambda path, rate, channels: -1.0)
+    encodes.clear()
+    result = export_project(project, options, tmp_path / "c.mp3")
+    assert len(encodes) == 1 + run.REMASTER_TRIES
+    assert encodes == sorted(encodes, reverse=True)
+    (warning,) = result.warnings
+    assert warning.startswith("c.mp3: the encoder pushes true peaks to -1.0 dBTP")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.mp3", "c.mp3"]
+
+
 def test_acx_check_flags_what_fails(tmp_path: Path) -> None:
     project = make_book(chapters=1)
     options = ExportOptions(format=MP3, bitrate_kbps=128, layout=Layout.SINGLE,
@@ -385,6 +446,77 @@ def test_a_failed_export_leaves_a_previous_folder_alone(tmp_path: Path) -> None:
     assert str(info.value).startswith("chapter 3 'Chapter 3', paragraph 2: its audio cannot")
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_unwritable_chapter_list_is_an_error_naming_it(
+    book, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "book.m4b"
+    options = ExportOptions(format=ExportFormat.M4B, layout=Layout.SINGLE, acx_check=False)
+    export_project(book, options, target)
+    before = target.read_bytes()
+    real_write_text = Path.write_text
+
+    def full_disk(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.suffix == ".ffmetadata":
+            raise OSError(28, "No space left on device", str(self))
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(ExportError) as info:
+        export_project(book, dataclasses.replace(options, paragraph_pause_s=1.0), target)
+    message = str(info.value)
+    assert message.startswith("book.m4b: cannot write its chapter list ")
+    assert ".ffmetadata (No space left on device)" in message
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.m4b"]
+
+
+def test_other_write_errors_name_the_target_and_change_nothing(
+    book, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import run
+
+    target = tmp_path / "out"
+    options = ExportOptions(format=MP3, acx_check=False)
+    export_project(book, options, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device", "/tmp/ffmpeg-log")
+
+    monkeypatch.setattr(run, "Encoder", full_disk)
+    with pytest.raises(ExportError) as info:
+        export_project(book, options, target)
+    assert str(info.value) == (f"{target}: cannot be written: No space left on device "
+                               "(/tmp/ffmpeg-log); nothing was changed")
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_disk_that_fills_up_while_spooling_decodes_the_takes_again(
+    book, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio.core.export import run
+
+    options = ExportOptions(format=ExportFormat.WAV, layout=Layout.SINGLE, acx_check=False)
+    export_project(book, options, tmp_path / "spooled.wav")
+    real_add = run._Spool.add
+    added: list[int] = []
+
+    def fills_up(self, piece):  # type: ignore[no-untyped-def]
+        added.append(piece.frames)
+        if len(added) > 3:
+            raise OSError(28, "No space left on device")
+        real_add(self, piece)
+
+    monkeypatch.setattr(run._Spool, "add", fills_up)
+    export_project(book, options, tmp_path / "decoded.wav")
+    assert len(added) == 4  # gave up on the spool at once
+    a, _ = sf.read(str(tmp_path / "spooled.wav"), dtype="float64")
+    b, _ = sf.read(str(tmp_path / "decoded.wav"), dtype="float64")
+    assert len(a) == len(b) and 20 * np.log10(np.abs(a - b).max()) < -85
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["decoded.wav", "spooled.wav"]
 
 
 def test_progress_runs_from_zero_to_one(book, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from studio.core.export.dsp import SILENCE_DB, Meter
+from studio.core.export.dsp import SILENCE_DB, Meter, TruePeakMeter, db
 from studio.core.export.ffmpeg import decode_blocks
 from studio.core.export.options import ExportError, ExportFormat
 
@@ -217,6 +217,15 @@ def measure(path: Path, fmt: ExportFormat) -> AcxReport:
         stream=stream,
     )
     return replace(report, checks=_checks(report, fmt))
+
+
+def measure_true_peak(path: Path, rate: int, channels: int) -> float:
+    """Decode ``path`` and return its true peak in dBTP (the loudest channel)."""
+    meters = [TruePeakMeter() for _ in range(channels)]
+    for block in decode_blocks(path, rate, channels):
+        for ch, meter in enumerate(meters):
+            meter.add(block[:, ch])
+    return db(max(m.true_peak for m in meters))
 
 
 def _checks(r: AcxReport, fmt: ExportFormat) -> tuple[Check, ...]:

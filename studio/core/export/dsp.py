@@ -249,6 +249,42 @@ def limit(x: Samples, ceiling: float, rate: int) -> int:
 # Meters
 
 
+class TruePeakMeter:
+    """The streamed sample and true peak of one channel, inter-sample peaks at joins included.
+
+    Only samples within 3.5 dB of the loudest so far are interpolated, so it costs little
+    more than finding the sample peak.
+    """
+
+    def __init__(self, true_peak: bool = True) -> None:
+        self._want_true_peak = true_peak
+        self.sample_peak = 0.0
+        self._true_peak = 0.0
+        self._tail = np.zeros(0, dtype=np.float32)  # context for the inter-sample peaks
+
+    def add(self, x: Samples) -> None:
+        """Add the next mono samples."""
+        if len(x) == 0:
+            return
+        top = float(np.abs(x).max())
+        self.sample_peak = max(self.sample_peak, top)
+        if not self._want_true_peak:
+            return
+        if top >= self._true_peak * db_to_gain(-_CANDIDATE_DB):
+            context = np.concatenate([self._tail, x])
+            floor = max(self._true_peak, top) * db_to_gain(-_CANDIDATE_DB)
+            index = np.flatnonzero(np.abs(context) >= floor)
+            index = index[index >= len(self._tail)]
+            if len(index):
+                self._true_peak = max(self._true_peak, float(true_peaks(context, index).max()))
+        self._tail = x[-(_TAPS + 2) :].copy()
+
+    @property
+    def true_peak(self) -> float:
+        """Return the true peak (linear; the sample peak if true peaks are not measured)."""
+        return max(self._true_peak, self.sample_peak)
+
+
 class Meter:
     """Streamed levels of a file: RMS, peaks, noise floor, head and tail silence.
 
@@ -258,13 +294,10 @@ class Meter:
     def __init__(self, rate: int, true_peak: bool = True) -> None:
         self.rate = rate
         self._win = max(1, rate // 100)  # 10 ms
-        self._want_true_peak = true_peak
         self._sumsq = 0.0
         self._count = 0
-        self._peak = 0.0
-        self._true_peak = 0.0
+        self._peaks = TruePeakMeter(true_peak)
         self._rest = np.zeros(0, dtype=np.float32)
-        self._tail = np.zeros(0, dtype=np.float32)  # context for the inter-sample peaks
         self._windows: list[npt.NDArray[np.float32]] = []
 
     def add(self, x: Samples) -> None:
@@ -274,17 +307,7 @@ class Meter:
         ms = np.square(x, dtype=np.float32)
         self._sumsq += float(ms.sum(dtype=np.float64))
         self._count += len(x)
-        top = float(np.abs(x).max())
-        self._peak = max(self._peak, top)
-        if self._want_true_peak and top >= self._true_peak * db_to_gain(-_CANDIDATE_DB):
-            context = np.concatenate([self._tail, x])
-            floor = max(self._true_peak, top) * db_to_gain(-_CANDIDATE_DB)
-            index = np.flatnonzero(np.abs(context) >= floor)
-            index = index[index >= len(self._tail)]
-            if len(index):
-                self._true_peak = max(self._true_peak, float(true_peaks(context, index).max()))
-        if self._want_true_peak:
-            self._tail = x[-(_TAPS + 2) :].copy()
+        self._peaks.add(x)
         joined = np.concatenate([self._rest, ms]) if len(self._rest) else ms
         n = len(joined) // self._win
         if n:
@@ -303,11 +326,11 @@ class Meter:
 
     @property
     def peak_db(self) -> float:
-        return db(self._peak)
+        return db(self._peaks.sample_peak)
 
     @property
     def true_peak_db(self) -> float:
-        return db(max(self._true_peak, self._peak))
+        return db(self._peaks.true_peak)
 
     def _window_ms(self) -> npt.NDArray[np.float32]:
         if not self._windows:

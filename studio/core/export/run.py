@@ -34,7 +34,14 @@ import numpy as np
 from studio.core.errors import CancelToken
 from studio.core.export import acx
 from studio.core.export.assemble import AudioSource, Piece, iter_pieces
-from studio.core.export.dsp import LoudnessMeter, Samples, db_to_gain, limit, room_tone
+from studio.core.export.dsp import (
+    LoudnessMeter,
+    Samples,
+    db,
+    db_to_gain,
+    limit,
+    room_tone,
+)
 from studio.core.export.ffmpeg import Encoder, ffmetadata
 from studio.core.export.options import (
     ExportError,
@@ -51,6 +58,13 @@ WAV_LIMIT: Final = 4 * 1024**3  # bytes a RIFF WAV can address
 _MAX_GAIN_DB: Final = 40.0
 _WEIGHTS: Final = {"measuring": 1.0, "encoding": 2.0, "checking": 0.5}
 REPORT_NAME: Final = "ACX report"
+#: How far an encoder may push the true peak over the limiter's ceiling before the file is
+#: mastered again with a lower ceiling. With ACX's -3.5 dBTP ceiling that is -3.1 dBTP, 0.1 dB
+#: inside ACX's limit, so another meter's reading of the same file stays inside it too.
+ENCODER_ALLOWANCE_DB: Final = 0.4
+REMASTER_TRIES: Final = 3
+REMASTER_MARGIN_DB: Final = 0.3  # how far under the allowance a new try aims (times the try)
+_LOSSY: Final = (ExportFormat.MP3, ExportFormat.M4B)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +94,7 @@ class ExportedFile:
     limited_s: float  # how long the limiter acted
     size: int
     acx: acx.AcxReport | None = None
+    ceiling_dbtp: float | None = None  # the limiter's ceiling (lower if the encoder overshot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +136,11 @@ class _Progress:
         if self.callback is not None and (fraction - self._last >= 0.002 or seconds == 0.0):
             self._last = fraction
             self.callback(ExportProgress(stage, fraction, file.name, index, self.files))
+
+    def extend(self, seconds: float, checking: bool) -> None:
+        """Add another encoding (and check) of ``seconds`` of audio to the work."""
+        self.total += seconds * (_WEIGHTS["encoding"] + (_WEIGHTS["checking"] if checking
+                                                         else 0.0))
 
     def finish(self, name: str) -> None:
         if self.callback is not None:
@@ -218,7 +238,11 @@ def _export_file(
                 if lufs is not None:
                     lufs.add(x)
             if spool is not None:
-                spool.add(piece)
+                try:
+                    spool.add(piece)
+                except OSError:  # the disk filled up: decode the takes again instead
+                    spool.close()
+                    spool = None
             frames += piece.frames
             progress.advance("measuring", piece.frames / rate, file, index)
     except BaseException:
@@ -240,19 +264,110 @@ def _export_file(
                         "file can hold; it was written as RF64, which some players cannot "
                         "read. Export one file per chapter for plain WAV files.")
 
-    # Pass 2: master and encode.
+    # Pass 2: master and encode; again with a lower ceiling if the encoder overshot.
     tags = info_tags(plan.metadata, file.title, file.track, file.tracks)
     meta_path: Path | None = None
-    if fmt is ExportFormat.M4B:
-        meta_path = staging / f".{index}.ffmetadata"
-        chapters = [(c.title, s, e) for c, s, e in zip(file.chapters, starts, ends, strict=True)]
-        meta_path.write_text(ffmetadata({"title": file.title}, chapters, rate), encoding="utf-8")
     path = staging / file.name
+    try:
+        if fmt is ExportFormat.M4B:
+            meta_path = staging / f".{index}.ffmetadata"
+            chapters = [(c.title, s, e)
+                        for c, s, e in zip(file.chapters, starts, ends, strict=True)]
+            try:
+                meta_path.write_text(ffmetadata({"title": file.title}, chapters, rate),
+                                     encoding="utf-8")
+            except OSError as exc:
+                raise ExportError(f"{file.name}: cannot write its chapter list "
+                                  f"{meta_path} ({exc.strerror or exc})") from None
+        ceiling_db = mastering.ceiling_dbtp
+        allowed_db = ceiling_db + ENCODER_ALLOWANCE_DB
+        report = None
+        for attempt in range(1 + (REMASTER_TRIES if fmt in _LOSSY else 0)):
+            if attempt:
+                progress.extend(frames / rate, options.acx_check)
+            encoded = _encode(plan, file, index, path, spool, audio, gain, ceiling_db,
+                              meta_path, tags, progress, cancel)
+            if encoded.frames != frames:  # pragma: no cover - the layout is deterministic
+                raise ExportError(f"{file.name}: the two passes disagree "
+                                  f"({frames} != {encoded.frames})")
+            if fmt not in _LOSSY:
+                break
+            # Decode what was written: the encoder's overshoot is what players and ACX see.
+            cancel.raise_if_cancelled("export")
+            if options.acx_check:
+                report = acx.measure(path, fmt)
+                peak_db = report.true_peak_db
+                progress.advance("checking", frames / rate, file, index)
+            else:
+                peak_db = acx.measure_true_peak(path, options.sample_rate, options.channels)
+            if peak_db <= allowed_db:
+                break
+            if attempt == REMASTER_TRIES:
+                warnings.append(
+                    f"{file.name}: the encoder pushes true peaks to {peak_db:.1f} dBTP even "
+                    f"with the limiter at {ceiling_db:.1f} dBTP; choose a higher bitrate")
+                break
+            # Lower the ceiling by the overshoot and a margin (growing with each try), below
+            # the loudest sample sent if the limiter did not act.
+            sent_db = min(ceiling_db, db(encoded.peak))
+            ceiling_db = sent_db - (peak_db - allowed_db) - REMASTER_MARGIN_DB * (attempt + 1)
+    finally:
+        if spool is not None:
+            spool.close()
+        if meta_path is not None:
+            meta_path.unlink(missing_ok=True)
+
+    write_tags(path, fmt, plan.metadata, file.title, file.track, file.tracks,
+               marks if len(marks) > 1 else ())
+    if options.acx_check and report is None:
+        cancel.raise_if_cancelled("export")
+        report = acx.measure(path, fmt)
+        progress.advance("checking", frames / rate, file, index)
+    return ExportedFile(
+        name=file.name,
+        path=path,
+        kind=file.kind,
+        duration_s=frames / rate,
+        chapters=marks,
+        gain_db=gain_db,
+        limited_s=encoded.limited / rate,
+        size=path.stat().st_size,
+        acx=report,
+        ceiling_dbtp=ceiling_db,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoded:
+    frames: int
+    limited: int  # samples the limiter touched
+    peak: float  # the largest sample sent to the encoder (linear, before the room tone)
+
+
+def _encode(
+    plan: ExportPlan,
+    file: FilePlan,
+    index: int,
+    path: Path,
+    spool: _Spool | None,
+    audio: AudioSource | None,
+    gain: np.float32,
+    ceiling_db: float,
+    meta_path: Path | None,
+    tags: dict[str, str],
+    progress: _Progress,
+    cancel: CancelToken,
+) -> _Encoded:
+    """Master the assembled stream (gain, limiter, room tone) and encode it to ``path``."""
+    options = plan.options
+    rate = plan.work_rate
+    mastering = options.mastering
     encoder = Encoder(_encoder_args(options, rate, meta_path, tags), path)
     tone = room_tone(rate, mastering.room_tone_db) if mastering.room_tone_db is not None else None
-    ceiling = db_to_gain(mastering.ceiling_dbtp)
+    ceiling = db_to_gain(ceiling_db)
     written = 0
     limited = 0
+    peak = 0.0
     if spool is not None:
         replayed: Iterator[Samples | int] = spool.replay()
     else:  # decode again; ffmpeg has the other core
@@ -267,6 +382,8 @@ def _export_file(
                 y = stretch
                 y *= gain
                 limited += limit(y, ceiling, rate)
+                if len(y):
+                    peak = max(peak, float(np.abs(y).max()))
             if tone is not None and len(y):
                 _add_loop(y, tone, written)
             encoder.write(y)
@@ -276,32 +393,7 @@ def _export_file(
     except BaseException:
         encoder.kill()
         raise
-    finally:
-        if spool is not None:
-            spool.close()
-    if written != frames:  # pragma: no cover - the layout is deterministic
-        raise ExportError(f"{file.name}: the two passes disagree ({frames} != {written})")
-    if meta_path is not None:
-        meta_path.unlink()
-
-    write_tags(path, fmt, plan.metadata, file.title, file.track, file.tracks,
-               marks if len(marks) > 1 else ())
-    report = None
-    if options.acx_check:
-        cancel.raise_if_cancelled("export")
-        report = acx.measure(path, fmt)
-        progress.advance("checking", frames / rate, file, index)
-    return ExportedFile(
-        name=file.name,
-        path=path,
-        kind=file.kind,
-        duration_s=frames / rate,
-        chapters=marks,
-        gain_db=gain_db,
-        limited_s=limited / rate,
-        size=path.stat().st_size,
-        acx=report,
-    )
+    return _Encoded(written, limited, peak)
 
 
 class _Spool:
@@ -470,10 +562,15 @@ def run_export(
     tracker = _Progress(plan, progress)
     warnings = list(plan.warnings)
     try:
-        files = [
-            _export_file(plan, f, n, staging, audio, tracker, cancel, warnings)
-            for n, f in enumerate(plan.files, 1)
-        ]
+        try:
+            files = [
+                _export_file(plan, f, n, staging, audio, tracker, cancel, warnings)
+                for n, f in enumerate(plan.files, 1)
+            ]
+        except OSError as exc:  # a full disk, a vanished folder: name what was being written
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise ExportError(f"{plan.target}: cannot be written: {exc.strerror or exc}{where}; "
+                              "nothing was changed") from None
         reports: list[acx.AcxReport] = []
         if plan.options.acx_check:
             reports = acx.check_consistency([f.acx for f in files if f.acx is not None])
