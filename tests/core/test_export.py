@@ -118,7 +118,15 @@ def test_m4b_has_three_named_chapters_at_the_right_times(tmp_path: Path) -> None
         assert head.max() < -55
         assert energy[int((start + 1.15) * 100) : int((start + 1.65) * 100)].max() > -40
 
-    # ffmpeg reads the QuickTime chapter track (what ffprobe -show_chapters shows).
+    # The audio track points at a QuickTime text track of chapter names (Apple's chapters);
+    # ffmpeg reads that track in preference to the Nero list (what ffprobe -show_chapters
+    # shows).
+    from mutagen.mp4 import Atoms
+
+    with path.open("rb") as fh:
+        atoms = Atoms(fh)
+    traks = [a for a in atoms.path(b"moov")[-1].children if a.name == b"trak"]
+    assert len(traks) == 2 and any(c.name == b"tref" for c in traks[0].children)
     tags, chapters = read_ffmetadata(path)
     assert [c[0] for c in chapters] == list(titles)
     for (_, start, end), want, next_start in zip(chapters, expected,
@@ -432,6 +440,26 @@ def test_cancel_leaves_the_previous_file_and_no_temporary_files(book, tmp_path: 
     assert seen and seen[-1].stage == "encoding"
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["book.m4b"]
+
+
+def test_cancel_in_the_second_file_leaves_the_previous_folder_byte_for_byte(
+    book, tmp_path: Path
+) -> None:
+    target = tmp_path / "out"
+    options = ExportOptions(format=MP3, acx_check=False)
+    export_project(book, options, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    cancel = CancelToken()
+
+    def on_progress(p: ExportProgress) -> None:
+        if p.stage == "encoding" and p.file_index == 2:
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        export_project(book, dataclasses.replace(options, paragraph_pause_s=1.5), target,
+                       progress=on_progress, cancel=cancel)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_failed_export_leaves_a_previous_folder_alone(tmp_path: Path) -> None:
