@@ -21,7 +21,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.core.errors import StudioError
-from studio.core.playback import MAX_SPEED, MIN_SPEED, Segment, Stretcher, locate
+from studio.core.playback import (
+    MAX_SPEED,
+    MIN_SPEED,
+    ArraySource,
+    SampleSource,
+    Segment,
+    Stretcher,
+    locate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +184,7 @@ class Player(QObject):
         super().__init__(parent)
         self.sink: OutputSink = sink if sink is not None else SoundDeviceSink()
         self.chunk_frames = chunk_frames
-        self._samples = np.zeros(0, dtype=np.float32)
+        self._source: SampleSource = ArraySource(np.zeros(0, dtype=np.float32), 22050)
         self._rate = 22050
         self._timeline: list[Segment] = []
         self._speed = 1.0
@@ -212,7 +220,7 @@ class Player(QObject):
     @property
     def duration(self) -> float:
         """Return the length of the loaded audio in seconds."""
-        return len(self._samples) / self._rate if self._rate else 0.0
+        return len(self._source) / self._rate if self._rate else 0.0
 
     @property
     def speed(self) -> float:
@@ -221,10 +229,20 @@ class Player(QObject):
 
     # -- control ------------------------------------------------------------------------------
 
-    def load(self, samples: np.ndarray, rate: int, timeline: list[Segment]) -> None:
-        """Stop and load new audio (float32 mono at ``rate``) with its timeline."""
+    def load(self, samples: np.ndarray | SampleSource, rate: int,
+             timeline: list[Segment]) -> None:
+        """Stop and load new audio (float32 mono at ``rate``) with its timeline.
+
+        ``samples`` is an array, or a source read as it plays (a chapter decoded around
+        the playhead, never whole).
+        """
         self._halt()
-        self._samples = np.ascontiguousarray(samples, dtype=np.float32)
+        old = self._source
+        self._source = (samples if hasattr(samples, "read")  # type: ignore[assignment]
+                        else ArraySource(samples, rate))
+        close = getattr(old, "close", None)
+        if close is not None and old is not self._source:
+            close()
         self._rate = rate
         self._timeline = list(timeline)
         self._position = 0.0
@@ -329,7 +347,7 @@ class Player(QObject):
 
     def _run(self, stop: threading.Event, first: int, last: int, speed: float) -> None:
         """Worker thread: feed ``samples[first:last]`` at ``speed`` to the sink."""
-        rate, samples, chunk = self._rate, self._samples, self.chunk_frames
+        rate, source, chunk = self._rate, self._source, self.chunk_frames
         try:
             self.sink.open(rate)
             try:
@@ -337,11 +355,11 @@ class Player(QObject):
                     index = first
                     while index < last and not stop.is_set():
                         upto = min(index + chunk, last)
-                        self.sink.write(samples[index:upto])
+                        self.sink.write(source.read(index, upto))
                         index = upto
                         self._position = index / rate
                 else:
-                    stretcher = Stretcher(samples, rate, speed, first, last)
+                    stretcher = Stretcher(source, rate, speed, first, last)
                     while not stretcher.done and not stop.is_set():
                         self.sink.write(stretcher.read(chunk))
                         self._position = stretcher.source_position / rate

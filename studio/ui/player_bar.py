@@ -1,27 +1,46 @@
 """The player bar and the chapter's audio: timeline, waveform and playback wiring.
 
-:class:`ChapterAudio` keeps the playing chapter's timeline, waveform envelopes and decoded
-audio in step with the project; the bar's buttons drive the :class:`~studio.ui.player.Player`.
+:class:`PlayerBar` keeps the playing chapter's timeline, waveform envelopes and audio source
+in step with the project; its buttons drive the :class:`~studio.ui.player.Player`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from studio.core import audio as audiolib
 from studio.core.model import BlockId, Chapter, Take, TakeId
-from studio.core.playback import Segment, build_timeline, locate, render_chapter_audio
+from studio.core.playback import ChapterAudio, Segment, build_timeline, locate
 from studio.core.store import ProjectStore
 from studio.core.waveform import LazyEnvelope, chapter_envelope
-from studio.ui.background import BackgroundCall
 from studio.ui.player import OutputSink, Player, playback_available
 from studio.ui.session import ProjectSession
 from studio.ui.waveform import WaveformView
 
 SPEEDS = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+PLAY_RATE = 22050  # what the player plays at; takes are resampled to it as they are read
+
+
+def _chapter_audio(path: Path, chapter: Chapter | None, timeline: list[Segment]) -> ChapterAudio:
+    """Return the timeline's audio, each take read from the file at ``path`` when needed.
+
+    Every read opens the project read-only for itself: it runs on the player's thread (or
+    the decode-ahead thread), and a SQLite connection belongs to the thread that made it.
+    """
+    formats = {b.current_take.id: b.current_take.format
+               for b in (chapter.blocks if chapter is not None else [])
+               if b.current_take is not None}
+
+    def load(take_id: TakeId) -> tuple[object, int]:
+        with ProjectStore.open(path, read_only=True) as store:
+            data = store.load_take_audio(take_id)
+        return audiolib.decode(data, formats[take_id])
+
+    return ChapterAudio(timeline, load, PLAY_RATE)  # type: ignore[arg-type]
 
 
 def _clock(t: float) -> str:
@@ -76,18 +95,12 @@ class PlayerBar(QWidget):
         waveform.seek_requested.connect(self.seek)
         waveform.selection_changed.connect(self._on_selection)
         self._dirty = True
-        self._after_load: Callable[[], None] | None = None
-        self._loader = BackgroundCall(self)
-        self._loader.finished.connect(self._on_loaded)
-        self._loader.failed.connect(self._on_load_failed)
 
     # -- chapter -----------------------------------------------------------------------------
 
     def set_chapter(self, session: ProjectSession | None, chapter: Chapter | None) -> None:
         """Show ``chapter``'s waveform and get its audio ready to play (lazily)."""
         self.player.stop()
-        self._after_load = None  # a play asked for on the chapter being left is dropped
-        self._loader.discard()
         self.session, self.chapter = session, chapter
         self.refresh()
 
@@ -125,49 +138,18 @@ class PlayerBar(QWidget):
         self._dirty = True
 
     def _then(self, action: Callable[[], None]) -> None:
-        """Run ``action`` with the chapter's audio loaded, decoding it off the GUI thread.
+        """Run ``action`` with the chapter's audio ready to play.
 
-        The decode reads the takes through a read-only connection of its own; the latest
-        request runs when it is done (a chapter changed meanwhile is decoded again).
+        Nothing is decoded here: the player reads a :class:`ChapterAudio`, which decodes the
+        takes around the playhead on the player's thread (and the next one ahead), each
+        through a read-only connection of its own, so the window never waits for a decode
+        and a 10-hour chapter is never held in memory whole.
         """
-        if not self._dirty:
-            action()
-            return
-        self._after_load = action
-        if self._loader.running or self.session is None:
-            return
-        path = self.session.store.path
-        timeline = list(self.timeline)
-        formats = {b.current_take.id: b.current_take.format
-                   for b in (self.chapter.blocks if self.chapter else [])
-                   if b.current_take is not None}
-
-        def work() -> tuple[list[Segment], object]:
-            with ProjectStore.open(path, read_only=True) as store:
-                def load(take_id: TakeId) -> tuple[object, int]:
-                    return audiolib.decode(store.load_take_audio(take_id), formats[take_id])
-
-                return timeline, render_chapter_audio(timeline, load)  # type: ignore[arg-type]
-
-        self.note.setText("Loading the chapter's audio…")
-        self._loader.start(work)
-
-    def _on_loaded(self, result: object) -> None:
-        timeline, samples = result  # type: ignore[misc]
-        self.note.setText("" if self.available else f"Playback off: {self.reason}")
-        action, self._after_load = self._after_load, None
-        if timeline != self.timeline:  # the chapter changed while it was decoded
-            if action is not None and self.timeline:
-                self._then(action)
-            return
-        self.player.load(samples, 22050, self.timeline)
-        self._dirty = False
-        if action is not None:
-            action()
-
-    def _on_load_failed(self, exc: object) -> None:
-        self._after_load = None
-        self.note.setText(f"Playback stopped: {exc}")
+        if self._dirty and self.session is not None:
+            self.player.load(_chapter_audio(self.session.store.path, self.chapter, self.timeline),
+                             PLAY_RATE, self.timeline)
+            self._dirty = False
+        action()
 
     # -- controls -----------------------------------------------------------------------------
 
@@ -208,10 +190,17 @@ class PlayerBar(QWidget):
         """Play one take on its own (a take from the history, current or not)."""
         if not self.available or self.session is None:
             return
-        samples, rate = audiolib.decode(self.session.store.load_take_audio(take.id), take.format)
-        segment = Segment(BlockId(take.block_id), 0.0, len(samples) / rate, take.id,
+        path, fmt = self.session.store.path, take.format
+
+        def load(_take_id: TakeId) -> tuple[object, int]:
+            with ProjectStore.open(path, read_only=True) as store:
+                data = store.load_take_audio(take.id)
+            return audiolib.decode(data, fmt)
+
+        segment = Segment(BlockId(take.block_id), 0.0, take.duration, take.id,
                           tuple(take.word_timings))
-        self.player.load(samples, rate, [segment])
+        self.player.load(ChapterAudio([segment], load, PLAY_RATE),  # type: ignore[arg-type]
+                         PLAY_RATE, [segment])
         self._dirty = True  # the chapter is loaded again when it is played next
         self.player.play(0.0)
 

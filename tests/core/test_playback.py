@@ -11,6 +11,8 @@ import pytest
 from studio.core.audio import decode, encode_wav
 from studio.core.model import Block, Project, TakeId, WordTiming
 from studio.core.playback import (
+    ArraySource,
+    ChapterAudio,
     Segment,
     Stretcher,
     build_timeline,
@@ -157,3 +159,75 @@ def test_stretcher_streams_the_same_audio_in_chunks_from_an_offset() -> None:
     assert np.allclose(np.concatenate(parts), expected)
     assert streamed.source_position == pytest.approx(RATE * 3 // 4)
     assert len(expected) == round((RATE // 2) / 1.5)
+
+
+def _long_timeline(n: int, seconds: float = 1.0) -> tuple[list[Segment], dict[TakeId, bytes]]:
+    """``n`` one-second paragraphs (each its own tone) with 0.5 s pauses."""
+    audio = {TakeId(f"t{i}"): encode_wav(_tone(200 + 10 * i, seconds), RATE) for i in range(n)}
+    segments = [Segment(f"b{i}", i * (seconds + 0.5), i * (seconds + 0.5) + seconds,  # type: ignore[arg-type]
+                        TakeId(f"t{i}")) for i in range(n)]
+    return segments, audio
+
+
+def test_chapter_audio_decodes_only_the_takes_read_and_keeps_a_few() -> None:
+    segments, audio = _long_timeline(200)
+    loads: list[TakeId] = []
+
+    def load(take_id: TakeId):  # type: ignore[no-untyped-def]
+        loads.append(take_id)
+        return decode(audio[take_id], "wav_22050")
+
+    source = ChapterAudio(segments, load, RATE, cache=3, read_ahead=False)
+    assert len(source) == round(segments[-1].end * RATE)
+    middle = round(segments[100].start * RATE)
+    chunk = source.read(middle - RATE // 4, middle + RATE // 2)  # a pause, then take 100
+    assert loads == [TakeId("t100")]
+    assert np.all(chunk[: RATE // 4] == 0)
+    expected = decode(audio[TakeId("t100")], "wav_22050")[0][: RATE // 2]
+    assert np.allclose(chunk[RATE // 4 :], expected, atol=1e-4)
+    for i in range(101, 110):  # walk on: the cache stays bounded, nothing is decoded twice
+        source.read(round(segments[i].start * RATE), round(segments[i].end * RATE))
+    assert loads == [TakeId(f"t{i}") for i in range(100, 110)]
+    assert len(source._decoded) <= 3
+    # Reading beyond the end gives silence, not an error.
+    assert np.all(source.read(len(source), len(source) + 100) == 0)
+
+
+def test_chapter_audio_reads_ahead_on_another_thread_and_applies_the_voice_volume() -> None:
+    import threading
+
+    segments, audio = _long_timeline(5)
+    segments = [dataclasses.replace(s, gain_db=-6.0) for s in segments]
+    threads: dict[TakeId, str] = {}
+
+    def load(take_id: TakeId):  # type: ignore[no-untyped-def]
+        threads[take_id] = threading.current_thread().name
+        return decode(audio[take_id], "wav_22050")
+
+    source = ChapterAudio(segments, load, RATE)
+    first = source.read(0, RATE)
+    deadline = time.monotonic() + 10
+    while TakeId("t1") not in threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert threads[TakeId("t0")] == threading.current_thread().name
+    assert threads[TakeId("t1")] != threading.current_thread().name  # decoded ahead
+    assert np.max(np.abs(first)) == pytest.approx(0.5 * 10 ** (-6 / 20), rel=0.01)
+    source.close()
+
+
+def test_the_whole_rendered_chapter_equals_reading_it_in_chunks() -> None:
+    project, _ = _project()
+    timeline = build_timeline(project, project.chapters[0])
+    whole = render_chapter_audio(timeline, _loader(project), rate=RATE)
+    source = ChapterAudio(timeline, _loader(project), RATE)
+    parts = [source.read(i, i + 1000) for i in range(0, len(whole), 1000)]
+    assert np.array_equal(np.concatenate(parts)[: len(whole)], whole)
+    source.close()
+
+
+@pytest.mark.parametrize("speed", [0.5, 1.5])
+def test_stretching_a_source_equals_stretching_the_array(speed: float) -> None:
+    tone = _tone(330, 2.0)
+    from_array = Stretcher(tone, RATE, speed, 1000, 40000)
+    from_source = Stretcher(ArraySource(tone, RATE), RATE, speed, 1000, 40000)
+    assert np.array_equal(from_array.read(from_array.total), from_source.read(from_source.total))

@@ -145,14 +145,15 @@ def test_stop_returns_to_where_play_started(qtbot, player: Player) -> None:
 def test_double_speed_takes_half_the_time_and_reports_original_positions(
     qtbot, player: Player
 ) -> None:
-    normal = _play_to_end(qtbot, player)
+    _play_to_end(qtbot, player)
     sink: NullSink = player.sink  # type: ignore[assignment]
+    assert abs(sink.frames_written - 4 * RATE) <= 1
     sink.chunks.clear()
     log = _record(player)
     player.set_speed(2.0)
     assert player.speed == 2.0
-    fast = _play_to_end(qtbot, player)
-    assert 0.3 < fast / normal < 0.8, (fast, normal)
+    _play_to_end(qtbot, player)
+    # Half as many frames reach the (paced) device: it plays in half the time.
     assert abs(sink.frames_written - 2 * RATE) <= 1
     assert log["para"] == ["b0", "b1", "b2"]
     assert log["pos"] == sorted(log["pos"]) and log["pos"][-1] == pytest.approx(4.0)

@@ -139,14 +139,38 @@ def test_space_on_a_focused_check_box_is_the_check_boxs(qtbot, tmp_path: Path) -
     assert window.player_bar.player.state == "stopped"  # and nothing started playing
 
 
-def test_the_chapter_is_decoded_off_the_gui_thread(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_chapter_is_decoded_off_the_gui_thread_around_the_playhead(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    from studio.core import audio as audiolib
+
     sink = NullSink()
     window = _generated_window(qtbot, tmp_path, sink)
     bar = window.player_bar
-    window.play_action.trigger()
-    # The call returned before any audio was decoded: the window stays responsive.
-    assert bar.player.state == "stopped" and "Loading" in bar.note.text()
-    qtbot.waitUntil(lambda: sink.frames_written > 0 and bar.player.state == "stopped",
+    decoded: list[tuple[str, int]] = []  # (thread, bytes) of every take decoded for playback
+    real_decode = audiolib.decode
+
+    def spy(data: bytes, fmt: str):  # type: ignore[no-untyped-def]
+        decoded.append((threading.current_thread().name, len(data)))
+        return real_decode(data, fmt)
+
+    monkeypatch.setattr(audiolib, "decode", spy)
+    timeline = bar.timeline
+    assert len(timeline) >= 3
+    # Played from the last paragraph, only its take is decoded, not the chapter before it.
+    window.block_view.setCurrentIndex(window.blocks_model.index(len(timeline) - 1))
+    window.play_selection_action.trigger()
+    assert bar.player.state == "playing"  # at once: the decode is the player thread's
+    qtbot.waitUntil(lambda: bar.player.state == "stopped" and sink.frames_written > 0,
                     timeout=30_000)
-    assert sink.frames_written / 22050 == pytest.approx(bar.timeline[-1].end, abs=0.05)
-    assert "Loading" not in bar.note.text()
+    assert len(decoded) == 1
+    assert sink.frames_written / 22050 == pytest.approx(
+        timeline[-1].end - timeline[-1].start, abs=0.05)
+    sink.chunks.clear()
+    window.play_action.trigger()  # the whole chapter: every take, none on the GUI thread
+    qtbot.waitUntil(lambda: bar.player.state == "stopped" and sink.frames_written > 0,
+                    timeout=30_000)
+    assert sink.frames_written / 22050 == pytest.approx(timeline[-1].end, abs=0.05)
+    assert len(decoded) >= len(timeline)
+    assert all(name != threading.main_thread().name for name, _ in decoded)
