@@ -42,6 +42,7 @@ from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
     QFont,
+    QFontMetrics,
     QHelpEvent,
     QKeyEvent,
     QMouseEvent,
@@ -252,6 +253,7 @@ class BlockDelegate(QStyledItemDelegate):
     BAR = 5
     PAD = 8
     BADGE = 20
+    STRIPE_FRAMES = 24  # frames of one pass of the generating stripe's band
     _CACHE = 800
 
     break_double_clicked = Signal(str, int)
@@ -261,6 +263,13 @@ class BlockDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._rows: OrderedDict[tuple[Any, ...], _Row] = OrderedDict()
         self._heights: dict[tuple[Any, ...], int] = {}
+        self._laid_out: dict[str, int] = {}  # block id -> the height the view last asked for
+        self._font: QFont | None = None  # the font rows were last measured in, and its key
+        self._font_key = ""
+        self._metrics: QFontMetrics | None = None
+        self._layout_width = 600
+        #: the frame of the generating stripe's animation (advanced by the view's timer)
+        self.stripe_phase = 0
         self._editor: ParagraphEditor | None = None
         self._editor_index: QPersistentModelIndex | None = None  # the row being edited
         #: the alias of a voice id (set by the window; tooltips and the editor's menu)
@@ -349,6 +358,10 @@ class BlockDelegate(QStyledItemDelegate):
             self._rows.popitem(last=False)
         return row
 
+    def stripe_rect(self, rect: QRect) -> QRect:
+        """Return where the status stripe of the row at ``rect`` is painted."""
+        return QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6)
+
     def _text_rect(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> QRect:
         return rect.adjusted(self.BAR + self.PAD + 2, self.PAD // 2, -self._right_margin(index),
                              -self.PAD // 2)
@@ -360,10 +373,17 @@ class BlockDelegate(QStyledItemDelegate):
         rect, palette, selected = _paint_item_background(painter, option)
         painter.setClipRect(rect)
         status = index.data(STATUS_ROLE)
-        painter.fillRect(
-            QRect(rect.left() + 2, rect.top() + 3, self.BAR, rect.height() - 6),
-            status_colour(status, palette),
-        )
+        stripe = self.stripe_rect(rect)
+        colour = status_colour(status, palette)
+        painter.fillRect(stripe, colour)
+        if status == GENERATING:  # a lighter band running down the stripe, frame by frame
+            band = max(6, stripe.height() // 3)
+            travel = stripe.height() + band
+            y = stripe.top() - band + travel * self.stripe_phase // self.STRIPE_FRAMES
+            painter.save()
+            painter.setClipRect(stripe)
+            painter.fillRect(QRect(stripe.left(), y, stripe.width(), band), colour.lighter(160))
+            painter.restore()
         voice = index.data(VOICE_ROLE)
         if voice:  # read by another voice than the book's: its colour beside the status
             painter.fillRect(QRect(rect.left() + 3 + self.BAR, rect.top() + 3, 4,
@@ -420,29 +440,66 @@ class BlockDelegate(QStyledItemDelegate):
         painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
-        size = self._text_size(option, index)
-        editor = self._editor_of(index)
-        if editor is not None:  # the row being edited is as tall as all of its editor's text
-            size.setHeight(editor.fit_height())
-        return size
-
-    def _text_size(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
+        # Called for every row of a chapter at each layout: kept to a few dictionary look-ups.
         width = max(200, option.rect.width() or 600)  # type: ignore[attr-defined]
-        text_width = width - self.BAR - self.PAD - 2 - self._right_margin(index)
-        text = self._content(index)[0]
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
-        key = (text, text_width, option.font.key())  # type: ignore[attr-defined]
+        font: QFont = option.font  # type: ignore[attr-defined]
+        if self._font is None or font != self._font:
+            self._font, self._font_key = QFont(font), font.key()
+            self._metrics = QFontMetrics(font)
+        self._layout_width = width
+        block = self._block(index)
+        if block is not None:
+            text, locked = block.text, block.locked
+        else:
+            text, locked = self._content(index)[0], bool(index.data(LOCKED_ROLE))
+        editor = self._editor_of(index) if self._editor is not None else None
+        # The row being edited is as tall as all of its editor's text.
+        height = (editor.fit_height() if editor is not None
+                  else self._height(text, locked, width))
+        if block is not None:
+            self._laid_out[block.id] = height
+        return QSize(width, height)
+
+    def _height(self, text: str, locked: bool, width: int) -> int:
+        """Return the height of a closed row showing ``text`` at ``width`` (cached)."""
+        v3 = self.model_is_v3()
+        key = (text, locked, v3, width, self._font_key)
         height = self._heights.get(key)
         if height is None:
+            margin = self.PAD + self.BADGE if locked or break_warnings(text, v3) else self.PAD
+            text_width = width - self.BAR - self.PAD - 2 - margin
             # Measured with the shown text in the paragraph's font: chips are drawn smaller,
             # so their rows never need more room than this.
-            height = metrics.boundingRect(QRect(0, 0, text_width, 100_000),
-                                          int(Qt.TextFlag.TextWordWrap),
-                                          paragraph_display(text).text).height()
+            assert self._metrics is not None
+            height = self._metrics.boundingRect(QRect(0, 0, text_width, 100_000),
+                                                int(Qt.TextFlag.TextWordWrap),
+                                                paragraph_display(text).text).height() + self.PAD
             if len(self._heights) > 50_000:
                 self._heights.clear()
             self._heights[key] = height
-        return QSize(width, height + self.PAD)
+        return height
+
+    def heights_unchanged(self, model: QAbstractItemModel | None, first: int, last: int
+                          ) -> bool:
+        """Return whether rows ``first``..``last`` still have the height they were laid out
+        with (then a change of their data needs a repaint, not a new layout)."""
+        block_at = getattr(model, "block_at", None)
+        if block_at is None or self._font is None:
+            return False
+        for row in range(first, last + 1):
+            block = block_at(row)
+            if block is None:
+                return False
+            laid_out = self._laid_out.get(block.id)
+            if laid_out is None:
+                return False
+            index = model.index(row, 0)  # type: ignore[union-attr]
+            editor = self._editor_of(index) if self._editor is not None else None
+            height = (editor.fit_height() if editor is not None
+                      else self._height(block.text, block.locked, self._layout_width))
+            if height != laid_out:
+                return False
+        return True
 
     # -- hit testing ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSettings, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,6 +42,7 @@ from studio.ui.panels.chapters import ChapterOrderModel, ChaptersPanel
 from studio.ui.panels.history import HistoryPanel
 from studio.ui.panels.queue import QueuePanel
 from studio.ui.panels.voices import VoicesPanel
+from studio.ui.paragraph_view import ParagraphListView
 from studio.ui.player import OutputSink
 from studio.ui.player_bar import PlayerBar
 from studio.ui.session import ProjectSession
@@ -50,59 +51,6 @@ from studio.ui.waveform import WaveformView
 from studio.ui.workers import GenerationController, GenerationScope
 
 MAX_RECENT = 8
-
-
-class ParagraphListView(QListView):
-    """The paragraph list, with page and end keys that do not wait for the batched layout.
-
-    The view measures a long chapter's rows in batches after it opens (so it paints at once);
-    Qt's own PageUp/PageDown/End walk item geometry that is not there yet, which froze the
-    window for most of a minute on a 5,000-paragraph chapter. Moving by rows needs none.
-    """
-
-    def moveCursor(self, action: QAbstractItemView.CursorAction,
-                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
-        model = self.model()
-        rows = model.rowCount() if model is not None else 0
-        Move = QAbstractItemView.CursorAction
-        if rows == 0 or action not in (Move.MovePageUp, Move.MovePageDown, Move.MoveHome,
-                                       Move.MoveEnd):
-            return super().moveCursor(action, modifiers)
-        current = max(self.currentIndex().row(), 0)
-        if action == Move.MoveHome:
-            row = 0
-        elif action == Move.MoveEnd:
-            row = rows - 1
-        else:
-            first = self.indexAt(self.viewport().rect().topLeft()).row()
-            last = self.indexAt(self.viewport().rect().bottomLeft()).row()
-            page = max(1, (last - first) if first >= 0 and last >= 0 else 5)
-            step = page if action == Move.MovePageDown else -page
-            row = min(max(current + step, 0), rows - 1)
-        return model.index(row, 0)
-
-    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,
-                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible
-                 ) -> None:
-        super().scrollTo(index, hint)
-        if index.isValid() and self.visualRect(index).isEmpty():
-            # Not measured yet (the batched layout is still on its way): try again shortly.
-            self._pending_scroll = (QPersistentModelIndex(index), hint, 60)
-            QTimer.singleShot(50, self._retry_scroll)
-
-    def _retry_scroll(self) -> None:
-        pending = getattr(self, "_pending_scroll", None)
-        if pending is None:
-            return
-        index, hint, tries = pending
-        self._pending_scroll = None
-        if not index.isValid():
-            return
-        if self.visualRect(index).isEmpty() and tries > 0:
-            self._pending_scroll = (index, hint, tries - 1)
-            QTimer.singleShot(50, self._retry_scroll)
-            return
-        super().scrollTo(index, hint)
 
 
 class MainWindow(QMainWindow):

@@ -74,6 +74,17 @@ FAILED = "failed"
 LOCKED_ROLE = Qt.ItemDataRole.UserRole + 3
 
 
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Return the ascending ``rows`` as (first, last) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
+
+
 class BlockListModel(QAbstractListModel):
     """The paragraphs of one chapter, with their narration status.
 
@@ -92,6 +103,9 @@ class BlockListModel(QAbstractListModel):
         self.on_edit: Callable[[str, str], None] | None = None
         #: (block id, word index) being spoken now, set by the window during playback
         self.speaking: tuple[str, int] | None = None
+        # The rows as the views know them: the chapter's paragraph list is edited in place
+        # before the model hears of it, so structural changes are worked out against this.
+        self._blocks: list[Block] = []
 
     @property
     def chapter(self) -> Chapter | None:
@@ -99,40 +113,73 @@ class BlockListModel(QAbstractListModel):
 
     def block_at(self, row: int) -> Block | None:
         """Return the paragraph at ``row``."""
-        if self._chapter is None or not 0 <= row < len(self._chapter.blocks):
+        if self._chapter is None or not 0 <= row < len(self._blocks):
             return None
-        return self._chapter.blocks[row]
+        return self._blocks[row]
+
+    def row_of(self, block_id: str) -> int | None:
+        """Return the row of paragraph ``block_id``, if it is in the chapter shown."""
+        return next((i for i, b in enumerate(self._blocks) if b.id == block_id), None)
+
+    def is_generating(self) -> bool:
+        """Return whether a paragraph of the chapter shown is being generated."""
+        return bool(self.generating) and any(b.id in self.generating for b in self._blocks)
 
     def refresh(self, block_ids: frozenset[str] | None = None, structure: bool = False) -> None:
-        """Repaint the given paragraphs (all of them when None), or rebuild on structure."""
+        """Repaint the given paragraphs (all of them when None); on structure, follow the
+        chapter's new paragraph list with row insertions and removals (views keep their
+        selection, current row and scroll position)."""
         if self._chapter is None:
             return
         if structure:
-            self.beginResetModel()
-            self.endResetModel()
-            return
-        rows = [i for i, b in enumerate(self._chapter.blocks)
-                if block_ids is None or b.id in block_ids]
+            self._sync_rows()
+        rows = [i for i, b in enumerate(self._blocks) if block_ids is None or b.id in block_ids]
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
+
+    def _sync_rows(self) -> None:
+        assert self._chapter is not None
+        new = list(self._chapter.blocks)
+        old = self._blocks
+        if [b.id for b in old] == [b.id for b in new]:
+            self._blocks = new
+            return
+        new_ids = {b.id for b in new}
+        old_ids = {b.id for b in old}
+        if [b.id for b in old if b.id in new_ids] != [b.id for b in new if b.id in old_ids]:
+            self.beginResetModel()  # paragraphs moved: no edit does that today
+            self._blocks = new
+            self.endResetModel()
+            return
+        parent = QModelIndex()
+        for first, last in reversed(_runs([i for i, b in enumerate(old) if b.id not in new_ids])):
+            self.beginRemoveRows(parent, first, last)
+            del self._blocks[first:last + 1]
+            self.endRemoveRows()
+        for first, last in _runs([i for i, b in enumerate(new) if b.id not in old_ids]):
+            self.beginInsertRows(parent, first, last)
+            self._blocks[first:first] = new[first:last + 1]
+            self.endInsertRows()
+        self._blocks = new
 
     def set_chapter(self, project: Project | None, chapter: Chapter | None) -> None:
         """Show the paragraphs of ``chapter``."""
         self.beginResetModel()
         self._project, self._chapter = project, chapter
+        self._blocks = list(chapter.blocks) if chapter is not None else []
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         if parent.isValid() or self._chapter is None:
             return 0
-        return len(self._chapter.blocks)
+        return len(self._blocks)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if self._chapter is None or self._project is None:
             return None
-        if not 0 <= index.row() < len(self._chapter.blocks):
+        if not 0 <= index.row() < len(self._blocks):
             return None
-        block = self._chapter.blocks[index.row()]
+        block = self._blocks[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return speakable_text(block.text)
         if role == STATUS_ROLE:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QStandardPaths
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractItemDelegate, QApplication
 
 from studio.core import model as m
 from studio.core.model import Block, BlockId, Chapter, ChapterId, Project, VoiceId
@@ -116,3 +116,118 @@ def test_assigning_a_voice_to_several_paragraphs_is_one_undo_step(window: MainWi
     assert session.undo_stack.count() == count + 1
     session.undo_stack.undo()
     assert [b.voice_id for b in chapter.blocks] == [None] * 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Structural edits keep the selection, the current row and the scroll position
+
+
+def test_structural_edits_insert_and_remove_rows_keeping_the_selection(window: MainWindow
+                                                                       ) -> None:
+    session = window.session
+    assert session is not None
+    view, model = window.block_view, window.blocks_model
+    resets: list[bool] = []
+    model.modelReset.connect(lambda: resets.append(True))
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _p, a, b: inserted.append((a, b)))
+    last = model.block_at(2)
+    assert last is not None
+    _select_rows(window, [2])
+    actions = window.editor_actions
+    # A new paragraph after the first: one row inserted, the selected one moves down with it.
+    first = model.block_at(0)
+    assert first is not None
+    session.push(commands.ChapterEditCommand(
+        session, model.chapter.id, "New paragraph",  # type: ignore[union-attr]
+        lambda p: m.insert_block(p, model.chapter.id, 1, "Inserted.")))  # type: ignore[union-attr]
+    assert inserted == [(1, 1)] and not resets
+    assert window.selected_blocks() == [last.id] and view.currentIndex().row() == 3
+    session.undo_stack.undo()
+    assert window.selected_blocks() == [last.id] and view.currentIndex().row() == 2
+    session.undo_stack.redo()
+    assert window.selected_blocks() == [last.id]
+    session.undo_stack.undo()
+    # Merge: the merged paragraph is current and selected.
+    _select_rows(window, [0])
+    assert actions.merge_with_next()
+    assert model.rowCount() == 2 and view.currentIndex().row() == 0
+    assert window.selected_blocks() == [first.id]
+    session.undo_stack.undo()  # the second paragraph comes back; the first stays selected
+    assert model.rowCount() == 3 and window.selected_blocks() == [first.id]
+    # Delete: the next paragraph becomes current.
+    second = model.block_at(1)
+    assert second is not None
+    _select_rows(window, [0])
+    assert actions.delete_paragraphs()
+    assert view.currentIndex().row() == 0 and window.selected_blocks() == [second.id]
+    assert not resets
+
+
+def _wait_measured(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    view, model = window.block_view, window.blocks_model
+    qtbot.waitUntil(lambda: not view.visualRect(model.index(model.rowCount() - 1)).isEmpty(),
+                    timeout=60_000)
+
+
+def _in_viewport(window: MainWindow, row: int) -> bool:
+    view = window.block_view
+    rect = view.visualRect(window.blocks_model.index(row))
+    return not rect.isEmpty() and view.viewport().rect().intersects(rect)
+
+
+def test_structural_edits_in_a_5000_paragraph_chapter_keep_the_scroll(qtbot, tmp_path: Path
+                                                                      ) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    window = _window(qtbot, _long_chapter_file(tmp_path, 5000))
+    view, model = window.block_view, window.blocks_model
+    session = window.session
+    assert session is not None
+    _wait_measured(qtbot, window)
+    row = 3000
+    view.scrollTo(model.index(row), view.ScrollHint.PositionAtCenter)
+    _select_rows(window, [row])
+    bar = view.verticalScrollBar()
+    scrolled = bar.value()
+    assert scrolled > 100_000 and _in_viewport(window, row)
+    actions = window.editor_actions
+    merged = model.block_at(row)
+    assert merged is not None
+
+    start = time.perf_counter()
+    assert actions.merge_with_next()
+    QApplication.processEvents()
+    assert time.perf_counter() - start < 2.0
+    assert abs(bar.value() - scrolled) < 5 and view.currentIndex().row() == row
+    assert window.selected_blocks() == [merged.id] and _in_viewport(window, row)
+    session.undo_stack.undo()
+    QApplication.processEvents()
+    assert abs(bar.value() - scrolled) < 5 and window.selected_blocks() == [merged.id]
+
+    # Split in the editor: the second half is current, edited, on screen.
+    view.edit(model.index(row))
+    editor = _delegate(window).active_editor()
+    assert editor is not None and editor.isVisible()
+    assert abs(bar.value() - scrolled) < 5  # opening the editor did not jump to the top
+    cursor = editor.textCursor()
+    cursor.setPosition(editor.toPlainText().index("The river"))
+    editor.setTextCursor(cursor)
+    assert actions.split_here()
+    QApplication.processEvents()
+    assert view.currentIndex().row() == row + 1
+    editor = _delegate(window).active_editor()
+    assert editor is not None and editor.block_id == model.block_at(row + 1).id  # type: ignore[union-attr]
+    assert view.viewport().rect().contains(editor.geometry().center())
+    assert abs(bar.value() - scrolled) < 200
+    close = QAbstractItemDelegate.EndEditHint.NoHint
+    view.closeEditor(editor, close)
+
+    # Delete: the next paragraph is current and on screen.
+    after = model.block_at(row + 2)
+    assert after is not None
+    _select_rows(window, [row + 1])
+    assert actions.delete_paragraphs()
+    QApplication.processEvents()
+    assert window.selected_blocks() == [after.id] and view.currentIndex().row() == row + 1
+    assert _in_viewport(window, row + 1) and abs(bar.value() - scrolled) < 200
