@@ -257,6 +257,15 @@ def restore_take(session: ProjectSession, block_id: BlockId, take_id: TakeId
                               blocks=[block_id])
 
 
+def delete_take(session: ProjectSession, block_id: BlockId, take_id: TakeId
+                ) -> ChapterEditCommand:
+    """Return the command deleting a take; undo puts it (and its audio) back."""
+    chapter, _ = session.project.locate(block_id)
+    return ChapterEditCommand(session, chapter.id, "Delete take",
+                              lambda p: m.delete_take(p, block_id, take_id),
+                              blocks=[block_id])
+
+
 class ProjectEditCommand(QUndoCommand):
     """An edit outside one chapter (chapters, voices, settings), undone by a snapshot.
 
@@ -278,7 +287,7 @@ class ProjectEditCommand(QUndoCommand):
         p = self.session.project
         return {
             "meta": (p.title, p.author, p.language, p.model_id, p.default_voice_id,
-                     dict(p.settings)),
+                     dict(p.settings), p.cover),
             "voices": {vid: dataclasses.replace(v) for vid, v in p.voices.items()},
             "chapters": list(p.chapters),
             "titles": {c.id: c.title for c in p.chapters},
@@ -287,7 +296,8 @@ class ProjectEditCommand(QUndoCommand):
 
     def _set(self, state: dict[str, Any]) -> None:
         p = self.session.project
-        (p.title, p.author, p.language, p.model_id, p.default_voice_id, settings) = state["meta"]
+        (p.title, p.author, p.language, p.model_id, p.default_voice_id, settings,
+         p.cover) = state["meta"]
         p.settings = dict(settings)
         p.voices = {vid: dataclasses.replace(v) for vid, v in state["voices"].items()}
         p.chapters[:] = state["chapters"]
@@ -407,7 +417,8 @@ def update_voice(session: ProjectSession, voice_id: VoiceId, **fields: Any) -> P
 
 
 def set_project_meta(session: ProjectSession, **fields: Any) -> ProjectEditCommand:
-    """Return the command changing title, author, language, model, default voice or settings."""
+    """Return the command changing title, author, language, model, default voice, settings or
+    cover."""
     return ProjectEditCommand(session, "Change project settings",
                               lambda p: m.set_project_meta(p, **fields))
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QPlainTextEdit
 from studio.core import model as m
 from studio.core.engines import EngineVoice
 from studio.core.sample import create_sample_project
+from studio.ui import commands
 from studio.ui.main_window import MainWindow
 
 
@@ -154,8 +155,25 @@ def test_history_export_and_delete(window: MainWindow, tmp_path: Path) -> None:
     out = tmp_path / "take.wav"
     window.history_panel.export(out)
     assert out.read_bytes() == session.store.load_take_audio(block.current_take_id)
-    window.history_panel.delete(block.current_take_id)
+    take_id = block.current_take_id
+    audio = session.store.load_take_audio(take_id)
+    session.push(commands.SetBlockTextCommand(session, block.id, block.text + " Edited."))
+    depth = session.undo_stack.count()
+    window.history_panel.delete(take_id)
     assert block.takes == [] and window.history_panel.list.count() == 0
+    from studio.core.store import ProjectStore
+    with ProjectStore.open(session.store.path, read_only=True) as store:  # gone from the file
+        assert store.load().block(block.id).takes == []
+    # Undoable, and the earlier edits stay undoable too.
+    assert session.undo_stack.count() == depth + 1
+    session.undo_stack.undo()
+    assert block.current_take_id == take_id and window.history_panel.list.count() == 1
+    assert session.store.load_take_audio(take_id) == audio  # its audio is back in the file
+    session.undo_stack.undo()
+    assert not block.text.endswith("Edited.")
+    session.undo_stack.redo()
+    session.undo_stack.redo()
+    assert block.takes == []
 
 
 def _take(session, block):  # type: ignore[no-untyped-def]

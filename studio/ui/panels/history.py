@@ -169,9 +169,10 @@ class HistoryPanel(QWidget):
         """Delete a take for good (after the user confirmed)."""
         if self.session is None or self.block_id is None:
             return
-        self.session.apply(m.delete_take(self.session.project, self.block_id, take_id))
-        # Commands on the stack may hold this take; it is gone for good, so they go too.
-        self.session.undo_stack.clear()
+        try:
+            self.session.push(commands.delete_take(self.session, self.block_id, take_id))
+        except StudioError as exc:
+            show_error(self, exc)
 
     def _on_delete(self) -> None:
         take = self.selected_take()
@@ -179,7 +180,7 @@ class HistoryPanel(QWidget):
             return
         answer = QMessageBox.question(
             self, "Delete take",
-            "Delete this take and its audio for good? This cannot be undone, and it also "
-            "clears the Undo history (earlier edits can no longer be undone).")
+            "Delete this take and its audio? Edit ▸ Undo brings it back while the project "
+            "is open.")
         if answer == QMessageBox.StandardButton.Yes:
             self.delete(take.id)
