@@ -68,6 +68,24 @@ def test_export_m4b_is_one_file_with_chapters(book_file: Path, tmp_path: Path) -
         assert chapter.start == pytest.approx(mark["start"], abs=0.05)
 
 
+def test_export_with_a_cover_image(book_file: Path, tmp_path: Path) -> None:
+    from mutagen.id3 import ID3
+    from mutagen.mp4 import MP4
+
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    (tmp_path / "cover.png").write_bytes(png)
+    m4b = studio("export", book_file, "--format", "m4b", "--cover", tmp_path / "cover.png",
+                 "-o", tmp_path / "book.m4b")
+    assert m4b.returncode == 0, m4b.stderr
+    (covr,) = MP4(tmp_path / "book.m4b")["covr"]
+    assert bytes(covr) == png and covr.imageformat == covr.FORMAT_PNG
+    mp3 = studio("export", book_file, "--chapters", "1", "--cover", tmp_path / "cover.png",
+                 "-o", tmp_path / "mp3")
+    assert mp3.returncode == 0, mp3.stderr
+    (apic,) = ID3(tmp_path / "mp3" / "01 - Dawn.mp3").getall("APIC")
+    assert apic.data == png and apic.mime == "image/png"
+
+
 def test_export_zip_of_some_chapters(book_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "part.zip"
     run = studio("export", book_file, "--zip", "--chapters", "2-3", "--bitrate", "320",

@@ -252,6 +252,7 @@ class Project:
     dictionaries: list[DictionaryRef] = field(default_factory=list)
     exports: list[ExportRecord] = field(default_factory=list)
     id: ProjectId = field(default_factory=lambda: ProjectId(new_id()))
+    cover: bytes | None = field(default=None, repr=False)  # JPEG or PNG cover art
     _where: dict[BlockId, tuple[Chapter, int]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -463,14 +464,26 @@ def _check_unlocked(block: Block) -> None:
         raise EditError("this paragraph is locked; unlock it to edit it")
 
 
+def image_mime(data: bytes) -> str:
+    """Return ``image/jpeg`` or ``image/png`` for such an image's bytes, else ``""``."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    return ""
+
+
 def set_project_meta(project: Project, **fields: Any) -> Changes:
-    """Set title, author, language, model_id, default_voice_id or settings."""
-    allowed = {"title", "author", "language", "model_id", "default_voice_id", "settings"}
+    """Set title, author, language, model_id, default_voice_id, settings or cover."""
+    allowed = {"title", "author", "language", "model_id", "default_voice_id", "settings",
+               "cover"}
     unknown = set(fields) - allowed
     if unknown:
         raise EditError(f"unknown project field(s): {', '.join(sorted(unknown))}")
     if fields.get("default_voice_id") and fields["default_voice_id"] not in project.voices:
         raise EditError("the default voice is not in the project's cast")
+    if fields.get("cover") is not None and not image_mime(fields["cover"]):
+        raise EditError("the cover must be a JPEG or PNG image")
     for name, value in fields.items():
         setattr(project, name, dict(value) if name == "settings" else value)
     return Changes(project=True)

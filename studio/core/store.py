@@ -12,7 +12,9 @@ copying the original beside it); newer, foreign or damaged files are refused wit
 
 Schema, version 2 (see :data:`SCHEMA`):
 
-``meta``         key/value facts about the file (``created_by``, ``created``).
+``meta``         key/value facts about the file (``created_by``, ``created``) and the
+                 project's cover image (key ``cover``, the JPEG or PNG bytes as a BLOB;
+                 files without one read as having no cover, so no new version was needed).
 ``project``      a single row (``id = 1``): title, author, language, model, default voice,
                  settings (JSON).
 ``voices``       the cast, ordered by ``position``; one column per voice setting.
@@ -478,6 +480,9 @@ class ProjectStore:
             default_voice_id=VoiceId(row[5]) if row[5] else None,
             settings=json.loads(row[6]),
         )
+        cover = c.execute("SELECT value FROM meta WHERE key = 'cover'").fetchone()
+        if cover is not None and isinstance(cover[0], bytes) and cover[0]:
+            project.cover = cover[0]
         for r in c.execute(
             "SELECT id, alias, engine, engine_voice_id, volume_db, speed, stability, "
             "similarity, style, speaker_boost FROM voices ORDER BY position"
@@ -685,6 +690,14 @@ class ProjectStore:
             (p.id, p.title, p.author, p.language, p.model_id, p.default_voice_id,
              _dumps(p.settings)),
         )
+        if p.cover:  # rewritten only when it changed
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('cover', ?) ON CONFLICT(key) DO UPDATE "
+                "SET value = excluded.value WHERE value IS NOT excluded.value",
+                (p.cover,),
+            )
+        else:
+            self._conn.execute("DELETE FROM meta WHERE key = 'cover'")
 
     def _write_voices(self, p: Project, ids: Iterable[VoiceId]) -> None:
         order = {vid: i for i, vid in enumerate(p.voices)}

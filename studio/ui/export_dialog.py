@@ -9,12 +9,14 @@ the core leaves no partial file), and :func:`~studio.core.export.record_export` 
 export to the project through the session, so it is saved. "Convert them first" runs the
 readiness plans through the window's :class:`~studio.ui.workers.GenerationController` and
 exports when they finish without failures. The choices of format, quality, layout, mastering
-and folder are remembered between exports (QSettings ``export/...``).
+and folder are remembered between exports (QSettings ``export/...``); the narrator, year,
+ISBN, description and cover image are kept in the project (an undoable edit).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 from pathlib import Path
 from typing import Any, Final
@@ -68,7 +70,7 @@ from studio.core.export import (
 from studio.core.export.options import AAC_BITRATES, DEFAULT_BITRATE, MP3_BITRATES
 from studio.core.export.plan import ExportPlan, safe_name
 from studio.core.generation import Plan
-from studio.core.model import ChapterId, Project
+from studio.core.model import ChapterId, Project, image_mime
 from studio.core.store import ProjectStore
 from studio.ui import commands
 from studio.ui.background import BackgroundCall
@@ -143,7 +145,8 @@ class ExportDialog(QDialog):
         self._pending: list[Plan] = []  # readiness plans still to convert before exporting
         self._converting = False
         self._exporting = False  # until the result (or the error) has been handled
-        self._cover: Path | None = None
+        self._cover: bytes | None = None  # kept in the project (Project.cover) on export
+        self._cover_name = ""
         self._auto_name = True  # the file name follows the scope until the user types one
         self._call = BackgroundCall(self)
         self._call.finished.connect(self._on_export_done)
@@ -446,9 +449,8 @@ class ExportDialog(QDialog):
         if not str(folder) or str(folder) == "." or not folder.is_dir():
             folder = self.session.store.path.parent
         self._folder = folder
-        cover = s.value(f"export/cover/{self.project.id}")
-        if cover and Path(str(cover)).is_file():
-            self.set_cover(Path(str(cover)), quiet=True)
+        if self.project.cover:
+            self._show_cover(self.project.cover, "Cover")
 
     def _save_settings(self, target: Path) -> None:
         s = QSettings()
@@ -467,7 +469,6 @@ class ExportDialog(QDialog):
         folder = target.parent
         s.setValue("export/folder", str(folder))
         self._folder = folder
-        s.setValue(f"export/cover/{self.project.id}", str(self._cover) if self._cover else "")
 
     def _fill_metadata(self) -> None:
         meta = Metadata.from_project(self.project)
@@ -598,33 +599,44 @@ class ExportDialog(QDialog):
         return Path(self.destination.text().strip()).expanduser()
 
     def set_cover(self, path: Path | None, ask: bool = False, quiet: bool = False) -> bool:
-        """Use the image at ``path`` as cover art (``ask``: choose a file); return success."""
+        """Use the image at ``path`` as cover art (``ask``: choose a file; ``None``: no cover);
+        return success. The cover is kept in the project when the export starts."""
+        data: bytes | None = None
         if ask:
             chosen, _ = QFileDialog.getOpenFileName(
-                self, "Cover image", str(self._cover or self._folder),
-                "Images (*.jpg *.jpeg *.png)")
+                self, "Cover image", str(self._folder), "Images (*.jpg *.jpeg *.png)")
             if not chosen:
                 return False
             path = Path(chosen)
         if path is not None:
             try:
-                Metadata().with_cover_file(path)
+                data = Metadata().with_cover_file(path).cover
             except ExportError as exc:
                 if not quiet:
                     show_error(self, exc)
                 return False
-        self._cover = path
-        pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+        self._show_cover(data, path.name if path is not None else "")
+        return True
+
+    def cover(self) -> bytes | None:
+        """Return the cover image the export will embed."""
+        return self._cover
+
+    def _show_cover(self, data: bytes | None, name: str) -> None:
+        self._cover = data
+        self._cover_name = name
+        pixmap = QPixmap()
+        if data is not None:
+            pixmap.loadFromData(data)
         if pixmap.isNull():
             self.cover_label.setPixmap(QPixmap())
-            self.cover_label.setText("No cover" if path is None else path.name)
+            self.cover_label.setText("No cover" if data is None else name)
         else:
             self.cover_label.setPixmap(pixmap.scaled(
                 self.cover_label.size(), Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation))
-        self.cover_label.setToolTip(str(path) if path is not None else "")
-        self.cover_remove.setEnabled(path is not None)
-        return True
+        self.cover_label.setToolTip(name)
+        self.cover_remove.setEnabled(data is not None)
 
     def options(self, allow_missing: bool = False) -> ExportOptions:
         """Return the export the dialog describes.
@@ -644,7 +656,10 @@ class ExportDialog(QDialog):
         metadata = Metadata.from_project(self.project, **fields,
                                          description=self.description.toPlainText().strip())
         if self._cover is not None:
-            metadata = metadata.with_cover_file(self._cover)
+            metadata = dataclasses.replace(metadata, cover=self._cover,
+                                           cover_mime=image_mime(self._cover))
+        else:
+            metadata = dataclasses.replace(metadata, cover=None, cover_mime="")
         quality = int(self.quality.currentData())
         lossy = fmt in (ExportFormat.MP3, ExportFormat.M4B)
         return ExportOptions(
@@ -783,16 +798,22 @@ class ExportDialog(QDialog):
         return answer == QMessageBox.StandardButton.Yes
 
     def _keep_metadata(self) -> None:
-        """Keep narrator, year, ISBN and description in the project for the next export."""
+        """Keep narrator, year, ISBN, description and cover in the project for the next
+        export."""
         settings = dict(self.project.settings)
         wanted: dict[str, str] = {k: self.meta[k].text().strip() for k in KEPT_FIELDS
                                   if k in self.meta}
         wanted["description"] = self.description.toPlainText().strip()
-        if all(str(settings.get(k) or "") == v for k, v in wanted.items()):
+        fields: dict[str, Any] = {}
+        if any(str(settings.get(k) or "") != v for k, v in wanted.items()):
+            settings.update(wanted)
+            fields["settings"] = settings
+        if self._cover != self.project.cover:
+            fields["cover"] = self._cover
+        if not fields:
             return
-        settings.update(wanted)
         try:
-            self.session.push(commands.set_project_meta(self.session, settings=settings))
+            self.session.push(commands.set_project_meta(self.session, **fields))
         except StudioError as exc:  # the export goes on; only the memory of the fields is lost
             self.status.setText(f"The metadata was not kept in the project: {exc}")
 

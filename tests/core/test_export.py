@@ -197,6 +197,39 @@ def test_mp3_tags_cover_and_chapter_frames(tmp_path: Path) -> None:
     assert tags.getall("CTOC")[0].child_element_ids == [c.element_id for c in chaps]
 
 
+def test_the_project_cover_and_tags_go_into_every_file(tmp_path: Path) -> None:
+    from mutagen.id3 import ID3
+    from mutagen.mp4 import MP4
+
+    from studio.core.model import set_project_meta
+
+    project = make_book(chapters=3, paragraphs=1, seconds=1.0)
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
+    set_project_meta(project, cover=jpeg)
+    path = save_book(project, tmp_path / "b.studio")
+    with ProjectStore.open(path, read_only=True) as store:  # the cover is in the project file
+        saved = store.load()
+        options = ExportOptions(format=MP3, acx_check=False)
+        export_project(saved, options, tmp_path / "out", audio=store.load_take_audio)
+        m4b = dataclasses.replace(options, format=ExportFormat.M4B, layout=Layout.SINGLE)
+        export_project(saved, m4b, tmp_path / "b.m4b", audio=store.load_take_audio)
+    for n, name in enumerate(["01 - Chapter 1.mp3", "02 - Chapter 2.mp3",
+                              "03 - Chapter 3.mp3"], 1):
+        tags = ID3(tmp_path / "out" / name)
+        assert str(tags["TIT2"]) == f"Chapter {n}" and str(tags["TRCK"]) == f"{n}/3"
+        assert str(tags["TALB"]) == "The Test Book" and str(tags["TDRC"]) == "2025"
+        assert str(tags["TPE1"]) == "A. Writer" and str(tags["TCOM"]) == "N. Reader"
+        assert str(tags["TXXX:ISBN"]) == "9780000000002"
+        assert tags.getall("COMM")[0].text == ["A book made of tones."]
+        (apic,) = tags.getall("APIC")
+        assert apic.data == jpeg and apic.mime == "image/jpeg" and apic.type == 3
+    mp4 = MP4(tmp_path / "b.m4b")
+    (covr,) = mp4["covr"]
+    assert bytes(covr) == jpeg and covr.imageformat == covr.FORMAT_JPEG
+    assert mp4["©alb"] == ["The Test Book"] and mp4["aART"] == ["A. Writer"]
+    assert mp4["ldes"] == ["A book made of tones."]
+
+
 # ---------------------------------------------------------------------------------------------
 # WAV, FLAC, ZIP, layouts
 

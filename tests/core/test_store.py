@@ -87,6 +87,26 @@ def test_partial_saves_write_what_changed(tmp_path: Path) -> None:
         assert snapshot(again.load()) == snapshot(project)
 
 
+def test_the_cover_image_is_kept_in_the_file(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
+    project = make_project()
+    path = tmp_path / "Book.studio"
+    ProjectStore.create(path, project).close()
+    with ProjectStore.open(path) as store:
+        assert store.load().cover is None  # a file without one: no cover
+        store.save(project, m.set_project_meta(project, cover=png))
+    with ProjectStore.open(path) as store:
+        loaded = store.load()
+        assert loaded.cover == png
+        store.save(loaded, m.set_project_meta(loaded, title="Renamed"))  # the cover stays
+        assert store.load().cover == png
+        store.save(loaded, m.set_project_meta(loaded, cover=None))
+    with ProjectStore.open(path, read_only=True) as store:
+        assert store.load().cover is None
+    with pytest.raises(m.EditError, match="JPEG or PNG"):
+        m.set_project_meta(project, cover=b"GIF89a...")
+
+
 def test_create_refuses_to_overwrite_and_leaves_no_temp_files(tmp_path: Path) -> None:
     path = tmp_path / "Book.studio"
     ProjectStore.create(path, make_project()).close()

@@ -10,6 +10,7 @@ import pytest
 from mutagen.mp3 import MP3, BitrateMode
 from mutagen.mp4 import MP4
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtGui import QImage
 
 from studio.core import model as m
 from studio.core.playback import build_timeline
@@ -144,6 +145,11 @@ def test_whole_book_converts_first_then_exports_m4b(window: MainWindow, qtbot,  
     assert dialog.readiness_label.text().startswith("11 of 14 paragraphs have no audio yet")
     assert "free offline" in dialog.readiness_label.text()
     assert dialog.convert_choice.isVisible() and dialog.convert_first.isChecked()
+    image = QImage(16, 16, QImage.Format.Format_RGB32)
+    image.fill(0x3366AA)
+    assert image.save(str(tmp_path / "cover.png"))
+    png = (tmp_path / "cover.png").read_bytes()
+    assert dialog.set_cover(tmp_path / "cover.png") and dialog.cover() == png
 
     click_export(dialog, qtbot, timeout=120_000)
 
@@ -154,12 +160,18 @@ def test_whole_book_converts_first_then_exports_m4b(window: MainWindow, qtbot,  
     titles = [c.title for c in mp4.chapters]
     assert titles == [c.title for c in project.chapters] and len(titles) == 4
     assert mp4.tags["©nam"] == ["Aesop's Fables"]
+    assert [bytes(c) for c in mp4.tags["covr"]] == [png]
     saved = ProjectStore.open(window.store.path, read_only=True)
     try:
-        record = saved.load().exports[-1]
+        loaded = saved.load()
     finally:
         saved.close()
+    record = loaded.exports[-1]
     assert record.format == "m4b" and len(record.chapter_ids) == 4
+    assert loaded.cover == png  # kept in the project file for the next export
+    again = ExportDialog(window.session, window.controller)
+    qtbot.addWidget(again)
+    assert again.cover() == png and not again.cover_label.pixmap().isNull()
 
     # ACX takes MP3 only: the format check fails, in red, with the measured value.
     item = dialog.results.topLevelItem(0)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from studio.core.errors import StudioError
-from studio.core.model import ChapterId, Project
+from studio.core.model import ChapterId, Project, image_mime
 
 
 class ExportError(StudioError):
@@ -86,7 +86,11 @@ class Mastering:
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
-    """Tags written into the exported files (where the format has a place for them)."""
+    """Tags written into the exported files (where the format has a place for them).
+
+    :meth:`from_project` takes the cover from the project (``Project.cover``, kept in the
+    project file).
+    """
 
     title: str = ""
     author: str = ""
@@ -109,6 +113,8 @@ class Metadata:
             "author": project.author,
             **{k: str(settings.get(k) or "") for k in METADATA_SETTINGS},
         }
+        if project.cover:
+            values.update(cover=project.cover, cover_mime=image_mime(project.cover))
         if not values["genre"]:
             values["genre"] = "Audiobook"
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -125,11 +131,8 @@ class Metadata:
             data = path.read_bytes()
         except OSError as exc:
             raise ExportError(f"{path}: cannot read the cover image ({exc.strerror})") from None
-        if data[:3] == b"\xff\xd8\xff":
-            mime = "image/jpeg"
-        elif data[:8] == b"\x89PNG\r\n\x1a\n":
-            mime = "image/png"
-        else:
+        mime = image_mime(data)
+        if not mime:
             raise ExportError(f"{path}: the cover must be a JPEG or PNG image")
         return dataclasses.replace(self, cover=data, cover_mime=mime)
 
