@@ -188,6 +188,8 @@ class FindReplacePanel(QWidget):
         self.session: ProjectSession | None = None
         #: returns (chapter index, paragraph index) of the window's current paragraph
         self.where_am_i: Any = None
+        #: called before searching: saves what is being typed in the paragraph editor
+        self.before_search: Any = None
         self.current: int | None = None  # row of the current match
         self._dirty = False
         self._selecting = False  # the panel itself is moving the results' current row
@@ -317,6 +319,8 @@ class FindReplacePanel(QWidget):
 
     def _flush(self) -> None:
         """Bring the results up to date now if a refresh is pending."""
+        if self.before_search is not None:
+            self.before_search()  # typing not yet committed would be missed, or overwritten
         if self._timer.isActive() or self._dirty:
             self.refresh()
 
@@ -575,6 +579,7 @@ def install_find_replace(window: MainWindow) -> FindReplacePanel:
         panel.find_next(backwards=backwards)
 
     panel.where_am_i = where_am_i
+    panel.before_search = window.commit_pending_edit
     panel.match_activated.connect(show_match)
     panel.message.connect(lambda text: window.statusBar().showMessage(text, 10_000))
     panel.close_requested.connect(close_panel)

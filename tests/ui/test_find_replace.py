@@ -305,3 +305,39 @@ def test_find_prefills_the_word_selected_in_the_paragraph_editor(qtbot, window: 
     panel = panel_of(window)
     assert panel.find_edit.text() == "fox"
     assert panel.count_label.text() == "5 matches"
+
+
+def test_find_and_replace_all_see_what_is_being_typed(qtbot, window: MainWindow  # type: ignore[no-untyped-def]
+                                                      ) -> None:
+    """Typing not yet committed is saved first: found, and not lost to a Replace All."""
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    session = window.session
+    assert session is not None
+    index = window.blocks_model.index(1)
+    block = window.blocks_model.block_at(1)
+    assert block is not None
+    window.block_view.setCurrentIndex(index)
+    window.block_view.edit(index)
+    editor = window.block_view.findChild(QPlainTextEdit, "paragraphEditor")
+    assert editor is not None
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    editor.setPlainText("A zebra and a fox.")
+    panel = panel_of(window)
+    panel.find_edit.setText("zebra")
+    panel.find_next()  # F3 with the editor still open
+    assert session.project.block(block.id).text == "A zebra and a fox."
+    assert panel.matches and panel.matches[panel.current or 0].block_id == block.id
+    QApplication.sendPostedEvents(None, 0)  # the closed editor is deleted
+    qtbot.waitUntil(lambda: window.block_view.findChild(QPlainTextEdit, "paragraphEditor")
+                    is None)
+    window.block_view.edit(index)
+    editor = window.block_view.findChild(QPlainTextEdit, "paragraphEditor")
+    assert editor is not None
+    editor.setPlainText("A zebra, a zebra.")
+    panel.replace_edit.setText("horse")
+    panel.replace_all()
+    assert session.project.block(block.id).text == "A horse, a horse."
+    QApplication.processEvents()  # the closed editor must not write its old text back
+    assert session.project.block(block.id).text == "A horse, a horse."
