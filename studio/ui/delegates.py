@@ -36,6 +36,7 @@ from PySide6.QtCore import (
     QRectF,
     QSize,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -59,6 +60,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QMenu,
     QPlainTextEdit,
     QStyle,
@@ -737,6 +739,14 @@ class ParagraphEditor(QPlainTextEdit):
         #: whether the delegate has put the editor in its row (set by updateEditorGeometry)
         self.placed = False
         self.document().documentLayout().documentSizeChanged.connect(self._check_fit_height)
+        # The editor shows all of its text, so a long paragraph is taller than the list: the
+        # list scrolls to keep the cursor in view (after the row has grown to a new line).
+        self._reveal_timer = QTimer(self)
+        self._reveal_timer.setSingleShot(True)
+        self._reveal_timer.setInterval(0)
+        self._reveal_timer.timeout.connect(self.reveal_cursor)
+        self.cursorPositionChanged.connect(self._schedule_reveal)
+        self.fit_height_changed.connect(self._schedule_reveal)
 
     # -- size ----------------------------------------------------------------------------------
 
@@ -763,6 +773,28 @@ class ParagraphEditor(QPlainTextEdit):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._check_fit_height()  # a new width wraps the text anew
+
+    def _schedule_reveal(self, *_args: object) -> None:
+        self._reveal_timer.start()
+
+    def reveal_cursor(self) -> None:
+        """Scroll the list holding the editor so that the text cursor is in view."""
+        viewport = self.parentWidget()
+        area = viewport.parentWidget() if viewport is not None else None
+        if not isinstance(area, QAbstractScrollArea) or not self.isVisible():
+            return
+        layout = getattr(area, "executeDelayedItemsLayout", None)
+        if layout is not None:
+            layout()  # the row grown to a new line first: the editor in its place
+        rect = self.cursorRect()
+        top = self.viewport().mapTo(viewport, rect.topLeft()).y()
+        bottom = top + rect.height()
+        margin = self.fontMetrics().lineSpacing() // 2
+        bar = area.verticalScrollBar()
+        if bottom + margin > viewport.height():
+            bar.setValue(bar.value() + bottom + margin - viewport.height())
+        elif top - margin < 0:
+            bar.setValue(bar.value() + top - margin)
 
     # -- tags ----------------------------------------------------------------------------------
 

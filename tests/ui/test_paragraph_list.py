@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QStandardPaths
+from PySide6.QtCore import QItemSelectionModel, QStandardPaths, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QAbstractItemDelegate, QApplication
 
@@ -17,7 +17,7 @@ from studio.core.model import Block, BlockId, Chapter, ChapterId, Project, Voice
 from studio.core.sample import create_sample_project
 from studio.core.store import ProjectStore
 from studio.ui import commands
-from studio.ui.delegates import BlockDelegate
+from studio.ui.delegates import BlockDelegate, ParagraphEditor
 from studio.ui.main_window import MainWindow
 from studio.ui.player import NullSink
 
@@ -231,3 +231,46 @@ def test_structural_edits_in_a_5000_paragraph_chapter_keep_the_scroll(qtbot, tmp
     QApplication.processEvents()
     assert window.selected_blocks() == [after.id] and view.currentIndex().row() == row + 1
     assert _in_viewport(window, row + 1) and abs(bar.value() - scrolled) < 200
+
+
+# ---------------------------------------------------------------------------------------------
+# The editor's cursor stays in view
+
+
+def _cursor_in_viewport(window: MainWindow, editor: ParagraphEditor) -> bool:
+    viewport = window.block_view.viewport()
+    rect = editor.cursorRect()
+    top_left = editor.viewport().mapTo(viewport, rect.topLeft())
+    return viewport.rect().contains(top_left) and viewport.rect().contains(
+        top_left + rect.bottomRight() - rect.topLeft())
+
+
+def test_the_cursor_of_a_long_paragraph_stays_in_view(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    assert session is not None
+    view, model = window.block_view, window.blocks_model
+    block = model.block_at(1)
+    assert block is not None
+    long_text = " ".join(f"Word{i} ran past the mills." for i in range(120))  # ~3,000 chars
+    assert len(long_text) > 3000
+    session.push(commands.SetBlockTextCommand(session, block.id, long_text))
+    view.scrollTo(model.index(1), view.ScrollHint.PositionAtTop)
+    view.setCurrentIndex(model.index(1))
+    view.edit(model.index(1))
+    editor = _delegate(window).active_editor()
+    assert editor is not None
+    QApplication.processEvents()
+    assert editor.height() > view.viewport().height()  # taller than the list shows
+    editor.setFocus()
+    for step in range(60):
+        qtbot.keyClick(editor, Qt.Key.Key_Down)
+        QApplication.processEvents()
+        assert _cursor_in_viewport(window, editor), f"Down #{step + 1}"
+    qtbot.keyClick(editor, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, " And on it went, on and on, into the night and out again.")
+    QApplication.processEvents()
+    assert _cursor_in_viewport(window, editor)
+    for step in range(60):
+        qtbot.keyClick(editor, Qt.Key.Key_Up)
+        QApplication.processEvents()
+        assert _cursor_in_viewport(window, editor), f"Up #{step + 1}"
