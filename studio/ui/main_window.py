@@ -201,6 +201,9 @@ class MainWindow(QMainWindow):
         from studio.ui.settings_dialog import engine_label_text
 
         self.engine_label = QLabel(engine_label_text(load_settings()))
+        self.counts_label = QLabel()
+        self.counts_label.setObjectName("countsLabel")
+        self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
 
@@ -224,6 +227,7 @@ class MainWindow(QMainWindow):
         self.save_as_action.setShortcut(QKeySequence.StandardKey.SaveAs)
         self.save_as_action.triggered.connect(self._on_save_as)
         self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._refresh_recent)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -407,11 +411,12 @@ class MainWindow(QMainWindow):
             self.setWindowFilePath(str(self.store.path))
 
     def _update_status(self) -> None:
+        """Show the book's counts in a permanent label (messages never overwrite them)."""
         if self.project is None:
-            self.statusBar().clearMessage()
+            self.counts_label.setText("")
             return
         info = project_info(self.project)
-        self.statusBar().showMessage(
+        self.counts_label.setText(
             f"{len(info['chapters'])} chapters · {info['paragraphs']} paragraphs · "
             f"{info['words']:,} words · {info['characters_to_generate']:,} characters to generate"
         )
@@ -620,13 +625,28 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
 
     def _refresh_recent(self) -> None:
+        """List the recent projects; one moved or deleted since is shown greyed, not opened."""
         self.recent_menu.clear()
         recent = self._recent()
         for item in recent:
-            action = self.recent_menu.addAction(Path(item).name)
-            action.setToolTip(item)
-            action.triggered.connect(lambda _=False, p=item: self._open_or_report(Path(p)))
+            path = Path(item)
+            if path.exists():
+                action = self.recent_menu.addAction(path.name)
+                action.setToolTip(item)
+                action.triggered.connect(lambda _=False, p=item: self._open_or_report(Path(p)))
+            else:
+                action = self.recent_menu.addAction(f"{path.name} (not found)")
+                action.setToolTip(f"{item} was moved or deleted")
+                action.setEnabled(False)
+        if recent:
+            self.recent_menu.addSeparator()
+            clear = self.recent_menu.addAction("Clear Menu")
+            clear.triggered.connect(self._clear_recent)
         self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        QSettings().setValue("recent/projects", [])
+        self._refresh_recent()
 
     # -- closing ---------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def test_window_shows_sample_book(qtbot, tmp_path: Path) -> None:  # type: ignor
     assert window.chapter_header.text() == "The Fox and the Grapes"
     assert window.blocks_model.rowCount() == 3
     assert window.blocks_model.index(0).data().startswith("A famished Fox")
-    assert "14 paragraphs" in window.statusBar().currentMessage()
+    assert "14 paragraphs" in window.counts_label.text()
 
     window.chapter_view.setCurrentIndex(window.chapters_model.index(1))
     assert window.chapter_header.text() == "The Town Mouse and the Country Mouse"

@@ -253,3 +253,30 @@ def test_opening_another_project_during_a_render_asks_first(qtbot, tmp_path: Pat
     assert not controller.running and window.controller is not controller
     with ProjectStore.open(first) as store:  # left intact, and no longer locked by us
         assert store.integrity_check() == ["ok"]
+
+
+def test_recent_projects_grey_out_a_moved_file_and_can_be_cleared(qtbot, tmp_path: Path  # type: ignore[no-untyped-def]
+                                                                  ) -> None:
+    kept = create_sample_project(tmp_path / "kept.studio")
+    gone = create_sample_project(tmp_path / "gone.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(gone)
+    window.open_project(kept)
+    gone.unlink()
+    window.recent_menu.aboutToShow.emit()
+    actions = {a.text(): a for a in window.recent_menu.actions() if a.text()}
+    assert actions["kept.studio"].isEnabled()
+    assert not actions["gone.studio (not found)"].isEnabled()
+    actions["Clear Menu"].trigger()
+    assert not window.recent_menu.isEnabled() and window.recent_menu.actions() == []
+
+
+def test_the_book_counts_do_not_hide_messages(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    window.statusBar().showMessage("Something worth reading.")
+    window._update_status()  # what the debounced count update runs after an edit
+    assert window.statusBar().currentMessage() == "Something worth reading."
+    assert "paragraphs" in window.counts_label.text()
