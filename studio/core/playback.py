@@ -29,7 +29,7 @@ from typing import Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from studio.core.model import BlockId, Chapter, Project, TakeId, WordTiming
+from studio.core.model import BREAK_RE, BlockId, Chapter, Project, TakeId, WordTiming
 
 Samples = npt.NDArray[np.float32]
 
@@ -49,6 +49,26 @@ class Segment:
     take_id: TakeId
     word_timings: tuple[WordTiming, ...] = ()
     gain_db: float = 0.0  # the paragraph voice's volume
+    breaks: tuple[float, ...] = ()  # seconds into the take where its break tags fall
+
+
+def break_times(text: str, words: tuple[WordTiming, ...] | list[WordTiming]) -> tuple[float, ...]:
+    """Return where each break tag of ``text`` falls in its take (seconds), from word timings.
+
+    A break sits in the silence between the word before the tag and the word after it; with
+    no word timings it cannot be placed and is left out.
+    """
+    out: list[float] = []
+    for match in BREAK_RE.finditer(text):
+        before = [w for w in words if w.char_end <= match.start()]
+        after = [w for w in words if w.char_start >= match.end()]
+        if before and after:
+            out.append((before[-1].end + after[0].start) / 2)
+        elif before:
+            out.append(before[-1].end)
+        elif after:
+            out.append(after[0].start)
+    return tuple(out)
 
 
 def build_timeline(
@@ -71,7 +91,9 @@ def build_timeline(
         end = t + max(0.0, take.duration)
         voice = project.voice_for(block)
         gain = voice.volume_db if voice is not None else 0.0
-        segments.append(Segment(block.id, t, end, take.id, tuple(take.word_timings), gain))
+        breaks = break_times(take.text, take.word_timings) if "<break" in take.text else ()
+        segments.append(Segment(block.id, t, end, take.id, tuple(take.word_timings), gain,
+                                breaks))
         t = end + pause_s
     return segments
 

@@ -76,6 +76,12 @@ class MainWindow(QMainWindow):
         self._status_timer.setSingleShot(True)
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self._update_status)
+        # During a render takes arrive one by one: redraw the waveform at most ~3 times a
+        # second, not per take (a 5,000-paragraph chapter takes ~0.25 s to lay out).
+        self._waveform_timer = QTimer(self)
+        self._waveform_timer.setSingleShot(True)
+        self._waveform_timer.setInterval(300)
+        self._waveform_timer.timeout.connect(self._refresh_waveform)
         self._build()
         self._update_title()
         settings = QSettings()
@@ -757,9 +763,19 @@ class MainWindow(QMainWindow):
         chapter = self.blocks_model.chapter
         if chapter is not None and (changes.project or changes.structure or changes.takes
                                     or changes.blocks & {
-                b.id for b in chapter.blocks}) and self.player_bar.player.state != "playing":
-            self.player_bar.refresh(force=False)  # new takes: new waveform and timeline
+                b.id for b in chapter.blocks}):
+            if self.controller is not None and self.controller.running:
+                if not self._waveform_timer.isActive():
+                    self._waveform_timer.start()
+            else:
+                self._refresh_waveform()
         self._status_timer.start()  # counts for the whole book: after a burst of edits
+
+    def _refresh_waveform(self) -> None:
+        """Lay out the chapter's timeline and waveform again after its narration changed."""
+        self._waveform_timer.stop()
+        if self.player_bar.player.state != "playing":
+            self.player_bar.refresh(force=False)
 
     def _on_space(self) -> None:
         """Play or pause, unless a button or box has the focus: then Space is theirs."""
@@ -1016,6 +1032,7 @@ class MainWindow(QMainWindow):
         self.generate_selection_action.setEnabled(True)
         self.regenerate_selection_action.setEnabled(True)
         self.blocks_model.refresh()
+        self._refresh_waveform()  # the last takes of the render, without waiting
         if self._after_stop is not None:
             action, self._after_stop = self._after_stop, None
             for scope, _ in self._pending:

@@ -95,6 +95,7 @@ class PlayerBar(QWidget):
         waveform.seek_requested.connect(self.seek)
         waveform.selection_changed.connect(self._on_selection)
         self._dirty = True
+        self._shown: object = None  # the chapter whose waveform is shown
 
     # -- chapter -----------------------------------------------------------------------------
 
@@ -102,6 +103,7 @@ class PlayerBar(QWidget):
         """Show ``chapter``'s waveform and get its audio ready to play (lazily)."""
         self.player.stop()
         self.session, self.chapter = session, chapter
+        self._shown = None
         self.refresh()
 
     def refresh(self, force: bool = True) -> None:
@@ -117,6 +119,9 @@ class PlayerBar(QWidget):
         timeline = build_timeline(self.session.project, self.chapter)
         if not force and timeline == self.timeline:
             return
+        # The same chapter with new narration keeps its view; another chapter starts at 0.
+        same_chapter = self._shown == self.chapter.id
+        self._shown = self.chapter.id
         self.timeline = timeline
         if not timeline:  # nothing narrated yet: say so rather than draw an empty axis
             self.waveform.clear()
@@ -132,6 +137,8 @@ class PlayerBar(QWidget):
                               if coarse.get(s.take_id) is not None], "coarse"),
             LazyEnvelope([s.start for s in timeline], [s.end for s in timeline],
                          lambda i: store.load_peaks(timeline[i].take_id)[0]),
+            breaks=[s.start + b for s in timeline for b in s.breaks],
+            keep_view=same_chapter,
         )
         duration = self.timeline[-1].end if self.timeline else 0.0
         self.position.setText(f"0:00 / {_clock(duration)}")

@@ -25,6 +25,8 @@ from studio.core.waveform import ChapterEnvelope, LazyEnvelope, empty_envelope, 
 WAVE_PEN = pg.mkPen(70, 130, 200)
 WAVE_BRUSH = pg.mkBrush(70, 130, 200, 200)
 BOUNDARY_PEN = pg.mkPen(150, 150, 150, 160)
+# Break tags: dashed amber, told apart from paragraph boundaries in light and dark themes.
+BREAK_PEN = pg.mkPen(230, 150, 20, 220, width=1.5, style=Qt.PenStyle.DashLine)
 PLAYHEAD_PEN = pg.mkPen(220, 60, 40, width=2)
 OVERVIEW_POINTS = 4096
 OVERVIEW_FINE_BELOW = 600  # coarse bins (~30 min): shorter chapters' overview uses fine ones
@@ -41,18 +43,23 @@ class _Envelope:
         self.upper = pg.PlotCurveItem(pen=WAVE_PEN, skipFiniteCheck=True)
         self.fill = pg.FillBetweenItem(self.lower, self.upper, brush=WAVE_BRUSH)
         self.marks = pg.PlotCurveItem(pen=BOUNDARY_PEN, connect="pairs", skipFiniteCheck=True)
-        for item in (self.fill, self.lower, self.upper, self.marks):
+        self.breaks = pg.PlotCurveItem(pen=BREAK_PEN, connect="pairs", skipFiniteCheck=True)
+        for item in (self.fill, self.lower, self.upper, self.marks, self.breaks):
             plot.addItem(item)
         self.marks.setZValue(-10)  # under the waveform
+        self.breaks.setZValue(-9)
 
     def set_data(self, times: np.ndarray, mins: np.ndarray, maxs: np.ndarray) -> None:
         self.lower.setData(times, mins)
         self.upper.setData(times, maxs)
 
-    def set_marks(self, times: np.ndarray) -> None:
-        x = np.repeat(np.asarray(times, dtype=np.float64), 2)
-        y = np.tile(np.array([-1.0, 1.0]), len(times))
-        self.marks.setData(x, y)
+    def set_marks(self, times: np.ndarray, breaks: np.ndarray | None = None) -> None:
+        for item, values in ((self.marks, times), (self.breaks, breaks)):
+            if values is None:
+                continue
+            x = np.repeat(np.asarray(values, dtype=np.float64), 2)
+            y = np.tile(np.array([-1.0, 1.0]), len(values))
+            item.setData(x, y)
 
 
 class _DetailViewBox(pg.ViewBox):
@@ -83,6 +90,7 @@ class WaveformView(QWidget):
         super().__init__(parent)
         self._coarse = empty_envelope("coarse")
         self._fine: ChapterEnvelope | LazyEnvelope = empty_envelope("fine")
+        self._breaks = np.zeros(0, dtype=np.float64)  # chapter times of break tags
         self._syncing = False
 
         self.overview = pg.PlotWidget(enableMenu=False)
@@ -159,11 +167,19 @@ class WaveformView(QWidget):
     # -- public API ---------------------------------------------------------------------------
 
     def set_chapter(self, coarse: ChapterEnvelope,
-                    fine: ChapterEnvelope | LazyEnvelope) -> None:
+                    fine: ChapterEnvelope | LazyEnvelope,
+                    breaks: list[float] | np.ndarray | None = None,
+                    keep_view: bool = False) -> None:
         """Show a chapter: its coarse envelope in the overview, its fine one in detail.
 
         ``fine`` may be a :class:`LazyEnvelope`, built only where the detail view looks.
+        ``breaks`` are the chapter times of break tags, drawn as dashed marks. With
+        ``keep_view`` (the same chapter with new narration) the detail view stays where it
+        is instead of going back to the start.
         """
+        before = self.visible_range() if keep_view and len(self._fine) else None
+        self._breaks = np.sort(np.asarray(breaks if breaks is not None else [],
+                                          dtype=np.float64))
         self._coarse, self._fine = coarse, fine
         duration = float(max(coarse.duration, fine.duration, 1e-3))
         if len(coarse) < OVERVIEW_FINE_BELOW and len(fine):  # short: coarse bins look blocky
@@ -174,7 +190,9 @@ class WaveformView(QWidget):
         self._overview_curves.set_data(times, mins, maxs)
         # Thousands of lines would grey the whole overview out: draw them only when sparse.
         marks = coarse.boundaries if len(coarse.boundaries) <= OVERVIEW_MARKS else []
-        self._overview_curves.set_marks(np.asarray(marks, dtype=np.float64))
+        self._overview_curves.set_marks(
+            np.asarray(marks, dtype=np.float64),
+            self._breaks if len(self._breaks) <= OVERVIEW_MARKS else self._breaks[:0])
         self.overview.getPlotItem().setXRange(0.0, duration, padding=0.0)
         self.detail.getPlotItem().setLimits(
             xMin=0.0, xMax=duration, minXRange=min(0.01, duration), maxXRange=duration
@@ -183,7 +201,10 @@ class WaveformView(QWidget):
         self.region.show()
         self.empty_label.hide()
         self.clear_selection()
-        self._set_visible(0.0, min(duration, INITIAL_SPAN))
+        if before is not None and before[0] < duration:
+            self._set_visible(before[0], min(before[1], duration))
+        else:
+            self._set_visible(0.0, min(duration, INITIAL_SPAN))
         self.refresh_detail()
 
     def clear(self) -> None:
@@ -193,7 +214,8 @@ class WaveformView(QWidget):
         empty = np.zeros(0, dtype=np.float64)
         for curves in (self._overview_curves, self._detail_curves):
             curves.set_data(empty, empty, empty)
-            curves.set_marks(empty)
+            curves.set_marks(empty, empty)
+        self._breaks = empty
         self.region.hide()
         self.clear_selection()
         self.set_playhead(0.0)
@@ -253,7 +275,10 @@ class WaveformView(QWidget):
         bounds = np.asarray(self._fine.boundaries, dtype=np.float64)
         lo, hi = np.searchsorted(bounds, [t0, t1])
         # Only the visible boundaries, and none when they would be denser than 1 per 4 px.
-        self._detail_curves.set_marks(bounds[lo:hi] if hi - lo <= width // 4 else bounds[:0])
+        b_lo, b_hi = np.searchsorted(self._breaks, [t0, t1])
+        self._detail_curves.set_marks(
+            bounds[lo:hi] if hi - lo <= width // 4 else bounds[:0],
+            self._breaks[b_lo:b_hi] if b_hi - b_lo <= width // 4 else self._breaks[:0])
 
     # -- internals ----------------------------------------------------------------------------
 

@@ -231,3 +231,18 @@ def test_stretching_a_source_equals_stretching_the_array(speed: float) -> None:
     from_array = Stretcher(tone, RATE, speed, 1000, 40000)
     from_source = Stretcher(ArraySource(tone, RATE), RATE, speed, 1000, 40000)
     assert np.array_equal(from_array.read(from_array.total), from_source.read(from_source.total))
+
+
+def test_a_break_is_placed_in_the_silence_the_offline_engine_made_for_it() -> None:
+    from studio.core.engines import SpeechRequest
+    from studio.core.engines.offline import OfflineEngine
+    from studio.core.playback import break_times
+
+    text = 'The fox ran away. <break time="1.5s" /> Then it came back home.'
+    result = OfflineEngine().synthesize(SpeechRequest(
+        text=text, voice_id="en-us", model_id="offline-espeak", output_format="wav_22050"))
+    (at,) = break_times(text, result.word_timings)
+    samples, rate = decode(result.audio, result.format)
+    around = samples[int((at - 0.5) * rate): int((at + 0.5) * rate)]
+    assert np.max(np.abs(around)) < 1e-3  # a second of silence around the mark
+    assert break_times("No breaks here.", result.word_timings) == ()

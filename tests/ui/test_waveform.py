@@ -140,3 +140,45 @@ def test_a_chapter_without_narration_says_so(qtbot, tmp_path) -> None:  # type: 
     assert window.waveform.empty_label.isVisible()
     lo, hi = window.waveform.visible_range()
     assert hi - lo > 1.0  # a readable axis, not 0.0001 steps
+
+
+def amber_columns(widget: WaveformView) -> list[int]:
+    """Return the x of detail-view pixel columns holding the break marks' amber."""
+    image = widget.detail.grab().toImage()
+    columns = []
+    for x in range(image.width()):
+        for y in range(0, image.height(), 3):
+            c = QColor(image.pixel(x, y))
+            if c.red() > 180 and 90 < c.green() < 200 and c.blue() < 90:
+                columns.append(x)
+                break
+    return columns
+
+
+def test_break_marks_are_drawn_where_the_breaks_fall(qtbot) -> None:  # type: ignore[no-untyped-def]
+    widget = WaveformView()
+    qtbot.addWidget(widget)
+    widget.resize(800, 300)
+    coarse, fine = chapter()
+    widget.set_chapter(coarse, fine, breaks=[3.0])
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_visible_range(0.0, 10.0)
+    widget.refresh_detail()
+    columns = amber_columns(widget)
+    assert columns, "no break mark drawn"
+    vb = widget.detail.getPlotItem().getViewBox()
+    x = vb.mapViewToScene(QPointF(3.0, 0.0)).x() - widget.detail.mapToScene(0, 0).x()
+    assert min(abs(c - x) for c in columns) <= 3
+    widget.set_chapter(coarse, fine)  # no breaks: no amber
+    widget.refresh_detail()
+    assert amber_columns(widget) == []
+
+
+def test_new_narration_of_the_same_chapter_keeps_the_view(view: WaveformView) -> None:
+    coarse, fine = chapter()
+    view.set_visible_range(40.0, 50.0)
+    view.set_chapter(coarse, fine, keep_view=True)  # a take arrived
+    assert view.visible_range() == pytest.approx((40.0, 50.0), abs=0.01)
+    view.set_chapter(coarse, fine)  # another chapter
+    assert view.visible_range()[0] == pytest.approx(0.0, abs=0.01)
