@@ -23,6 +23,7 @@ PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 4
 SPOKEN_ROLE = Qt.ItemDataRole.UserRole + 5  # (start, end) of the word being spoken, if any
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 VOICE_ROLE = Qt.ItemDataRole.UserRole + 6  # the paragraph's own voice id, when not the default
+SPEAKING_ROLE = Qt.ItemDataRole.UserRole + 7  # whether the paragraph is the one being spoken
 
 
 class ChapterListModel(QAbstractListModel):
@@ -194,6 +195,8 @@ class BlockListModel(QAbstractListModel):
             return block.text
         if role == SPOKEN_ROLE:
             return self._spoken_span(block)
+        if role == SPEAKING_ROLE:
+            return self.speaking is not None and self.speaking[0] == block.id
         if role == ID_ROLE:
             return block.id
         if role == VOICE_ROLE:

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QStandardPaths, Qt
-from PySide6.QtGui import QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QAbstractItemDelegate, QApplication
 
 from studio.core import model as m
 from studio.core.model import Block, BlockId, Chapter, ChapterId, Project, VoiceId
 from studio.core.sample import create_sample_project
 from studio.core.store import ProjectStore
-from studio.ui import commands
-from studio.ui.delegates import BlockDelegate, ParagraphEditor
+from studio.ui import commands, theme
+from studio.ui.delegates import BlockDelegate, ParagraphEditor, speaking_row_colour
 from studio.ui.main_window import MainWindow
 from studio.ui.player import NullSink
 
@@ -274,3 +274,48 @@ def test_the_cursor_of_a_long_paragraph_stays_in_view(window: MainWindow, qtbot)
         qtbot.keyClick(editor, Qt.Key.Key_Up)
         QApplication.processEvents()
         assert _cursor_in_viewport(window, editor), f"Up #{step + 1}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The paragraph being spoken
+
+
+@pytest.mark.parametrize("palette", [theme.light_palette, theme.dark_palette],
+                         ids=["light", "dark"])
+def test_the_spoken_paragraph_is_tinted_until_playback_stops(window: MainWindow, palette,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setStyle("Fusion")
+    app.setPalette(palette())
+    view, model = window.block_view, window.blocks_model
+    _select_rows(window, [0])
+    QApplication.processEvents()
+
+    def background(row: int) -> QColor:
+        image = view.viewport().grab().toImage()
+        rect = view.visualRect(model.index(row))
+        return QColor(image.pixel(rect.right() - 4, rect.bottom() - 2))
+
+    base = view.palette().color(QPalette.ColorRole.Base)
+    highlight = view.palette().color(QPalette.ColorRole.Highlight)
+    assert background(1).name() == base.name()
+    spoken = model.block_at(1)
+    assert spoken is not None
+    window.player_bar.word_spoken.emit(spoken.id, 0)  # what playback reports, word by word
+    QApplication.processEvents()
+    tint = background(1)
+    assert tint.name() == speaking_row_colour(view.palette()).name()
+    assert tint.name() not in (base.name(), highlight.name())
+    assert background(2).name() == base.name()  # only the paragraph being spoken
+    assert background(0).name() == highlight.name()  # the selection is unchanged
+    if palette is theme.light_palette:
+        window.grab().save(str(tmp_path / "spoken_light.png"))
+    else:
+        window.grab().save(str(tmp_path / "spoken_dark.png"))
+    window.player_bar.word_spoken.emit(model.block_at(2).id, 0)  # type: ignore[union-attr]
+    QApplication.processEvents()
+    assert background(1).name() == base.name() and background(2).name() == tint.name()
+    window.player_bar.player.state_changed.emit("stopped")
+    QApplication.processEvents()
+    assert background(2).name() == base.name()
