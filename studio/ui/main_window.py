@@ -303,14 +303,25 @@ class MainWindow(QMainWindow):
             "Make a new take of each selected paragraph, even if it is narrated")
         self.regenerate_selection_action.triggered.connect(
             lambda: self.generate_selection(force=True))
+        self.regenerate_chapter_action = QAction("Regenerate C&hapter…", self)
+        self.regenerate_chapter_action.setToolTip(
+            "Make a new take of every unlocked paragraph of the chapter, even if narrated")
+        self.regenerate_chapter_action.triggered.connect(lambda: self.regenerate(book=False))
+        self.regenerate_book_action = QAction("Regenerate B&ook…", self)
+        self.regenerate_book_action.setToolTip(
+            "Make a new take of every unlocked paragraph of the book, even if narrated")
+        self.regenerate_book_action.triggered.connect(lambda: self.regenerate(book=True))
         self.stop_action = QAction("&Stop Generating", self)
         self.stop_action.setShortcut(QKeySequence("Ctrl+."))
         self.stop_action.setEnabled(False)
         self.stop_action.triggered.connect(self._on_stop)
         generate_menu.addActions(
             [self.generate_chapter_action, self.generate_book_action,
-             self.generate_selection_action, self.regenerate_selection_action]
+             self.generate_selection_action]
         )
+        generate_menu.addSeparator()
+        generate_menu.addActions([self.regenerate_selection_action,
+                                  self.regenerate_chapter_action, self.regenerate_book_action])
         generate_menu.addSeparator()
         generate_menu.addAction(self.stop_action)
         toolbar = self.addToolBar("Main")
@@ -846,6 +857,28 @@ class MainWindow(QMainWindow):
             return True
         return self._start(name, plan)
 
+    def regenerate(self, book: bool = False) -> bool:
+        """Make new takes for every unlocked paragraph of the chapter (or book), after asking.
+
+        Locked paragraphs keep their narration. Older takes stay in each paragraph's
+        history, so this is undone paragraph by paragraph from History.
+        """
+        if self.session is None:
+            return False
+        chapter = self.blocks_model.chapter
+        if not book and chapter is None:
+            return False
+        where = "the whole book" if book or chapter is None else f"'{chapter.title}'"
+        if QMessageBox.question(
+                self, "Regenerate",
+                f"Make a new take of every unlocked paragraph of {where}, narrated or not? "
+                "Locked paragraphs are kept; older takes stay in History.",
+        ) != QMessageBox.StandardButton.Yes:
+            return False
+        scope = GenerationScope(force=True) if book or chapter is None else GenerationScope(
+            chapters=(chapter.id,), force=True)
+        return self.generate(scope=scope)
+
     def generate_selection(self, force: bool = False) -> bool:
         """Generate the selected paragraphs; with ``force`` a new take even if narrated.
 
@@ -1004,6 +1037,8 @@ class MainWindow(QMainWindow):
         self.generate_book_action.setEnabled(False)
         self.generate_selection_action.setEnabled(False)
         self.regenerate_selection_action.setEnabled(False)
+        self.regenerate_chapter_action.setEnabled(False)
+        self.regenerate_book_action.setEnabled(False)
         self.queue_dock.show()
         self.queue_dock.raise_()
         self.blocks_model.refresh()
@@ -1031,6 +1066,8 @@ class MainWindow(QMainWindow):
         self.generate_book_action.setEnabled(True)
         self.generate_selection_action.setEnabled(True)
         self.regenerate_selection_action.setEnabled(True)
+        self.regenerate_chapter_action.setEnabled(True)
+        self.regenerate_book_action.setEnabled(True)
         self.blocks_model.refresh()
         self._refresh_waveform()  # the last takes of the render, without waiting
         if self._after_stop is not None:

@@ -216,3 +216,42 @@ def test_closing_during_a_slow_render_does_not_block_and_keeps_the_paid_take(  #
         project = store.load()
     takes = sum(len(b.takes) for c in project.chapters for b in c.blocks)
     assert len(sent) >= 1 and takes == len(sent)  # every paid response is in the file
+
+
+def test_regenerate_chapter_makes_new_takes_except_for_locked_paragraphs(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.core.store import ProjectStore
+
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+    asked: list[str] = []
+
+    def question(*args: object, **kwargs: object) -> QMessageBox.StandardButton:
+        asked.append(str(args[2]))
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    path = create_sample_project(tmp_path / "s.studio")
+    window.open_project(path)
+    controller, session = window.controller, window.session
+    assert controller is not None and session is not None
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        window.generate_chapter_action.trigger()
+    chapter = session.project.chapters[0]
+    first = [b.current_take_id for b in chapter.blocks]
+    window.block_view.setCurrentIndex(window.blocks_model.index(0))
+    window.lock_action.trigger()
+    with qtbot.waitSignal(controller.finished, timeout=60_000):
+        window.regenerate_chapter_action.trigger()
+    assert "every unlocked paragraph of 'The Fox and the Grapes'" in asked[-1]
+    assert chapter.blocks[0].current_take_id == first[0] and len(chapter.blocks[0].takes) == 1
+    for block, old in zip(chapter.blocks[1:], first[1:], strict=True):
+        assert block.current_take_id != old and len(block.takes) == 2
+    other = session.project.chapters[1]
+    assert all(not b.takes for b in other.blocks)  # the other chapters are left alone
+    with ProjectStore.open(path, read_only=True) as store:
+        saved = store.load().chapters[0]
+    assert [len(b.takes) for b in saved.blocks] == [len(b.takes) for b in chapter.blocks]
