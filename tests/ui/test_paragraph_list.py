@@ -319,3 +319,40 @@ def test_the_spoken_paragraph_is_tinted_until_playback_stops(window: MainWindow,
     window.player_bar.player.state_changed.emit("stopped")
     QApplication.processEvents()
     assert background(2).name() == base.name()
+
+
+# ---------------------------------------------------------------------------------------------
+# The generating stripe moves
+
+
+def test_the_generating_stripe_is_animated_only_while_generating(window: MainWindow, qtbot  # type: ignore[no-untyped-def]
+                                                                 ) -> None:
+    view, model = window.block_view, window.blocks_model
+    delegate = _delegate(window)
+    timer = view.stripe_timer
+    assert not timer.isActive()
+    assert 1000 / 15 <= timer.interval() <= 1000 / 10
+    block = model.block_at(1)
+    assert block is not None
+    view.clearSelection()
+    model.generating.add(block.id)
+    model.refresh(frozenset({block.id}))
+    assert timer.isActive()
+    stripe = delegate.stripe_rect(view.visualRect(model.index(1)))
+
+    def stripe_pixels() -> list[int]:
+        image = view.viewport().grab(stripe).toImage()
+        return [image.pixel(x, y) for y in range(image.height()) for x in range(image.width())]
+
+    phase = delegate.stripe_phase
+    first = stripe_pixels()
+    qtbot.waitUntil(lambda: (delegate.stripe_phase - phase) % delegate.STRIPE_FRAMES >= 4,
+                    timeout=3000)  # the timer moves the band on
+    assert stripe_pixels() != first
+    other = delegate.stripe_rect(view.visualRect(model.index(2)))  # not generating: still
+    image = view.viewport().grab(other).toImage()
+    assert len({image.pixel(x, y) for y in range(image.height())
+                for x in range(image.width())}) == 1
+    model.generating.discard(block.id)
+    model.refresh(frozenset({block.id}))
+    assert not timer.isActive()
