@@ -152,6 +152,11 @@ def test_history_export_and_delete(window: MainWindow, tmp_path: Path) -> None:
     block = session.project.chapters[0].blocks[0]
     session.add_take(_take(session, block))
     select_rows(window, 0)
+    voice = session.project.voice_for(block)
+    assert voice is not None
+    row = window.history_panel.list.item(0).text()  # when, voice, model, length, settings
+    assert voice.alias in row and "offline" in row
+    assert f"speed {voice.speed:.2f}" in row and f"stab. {voice.stability:.2f}" in row
     out = tmp_path / "take.wav"
     window.history_panel.export(out)
     assert out.read_bytes() == session.store.load_take_audio(block.current_take_id)

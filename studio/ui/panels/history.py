@@ -29,12 +29,29 @@ _EXTENSIONS = {"mp3": ".mp3", "wav": ".wav", "pcm": ".pcm", "ulaw": ".ulaw", "al
 
 
 def describe(take: Take, project: m.Project) -> str:
-    """Return one line about a take: when, voice, model, length, cost."""
+    """Return a few lines about a take: when, voice, model, length, cost, and its settings."""
     when = dt.datetime.fromtimestamp(take.created).strftime("%Y-%m-%d %H:%M")
     voice = project.voices.get(take.voice_id) if take.voice_id else None
     who = voice.alias if voice else take.settings.get("voice", "?")
     cost = f", {take.cost} credits" if take.cost else ""
-    return f"{when}\n{who} · {take.model_id or take.engine} · {take.duration:.1f} s{cost}"
+    lines = [when, f"{who} · {take.model_id or take.engine} · {take.duration:.1f} s{cost}"]
+    settings = describe_settings(take.settings)
+    if settings:
+        lines.append(settings)
+    return "\n".join(lines)
+
+
+def describe_settings(settings: dict[str, object]) -> str:
+    """Return the voice settings a take was made with, short (empty if none were recorded)."""
+    parts = []
+    for key, label in (("speed", "speed"), ("stability", "stab."), ("similarity", "sim."),
+                       ("style", "style")):
+        value = settings.get(key)
+        if isinstance(value, int | float):
+            parts.append(f"{label} {value:.2f}")
+    if settings.get("speaker_boost"):
+        parts.append("boost")
+    return " · ".join(parts)
 
 
 class HistoryPanel(QWidget):
