@@ -416,8 +416,15 @@ class MainWindow(QMainWindow):
             self.controller.abort()
             self.controller.wait(10)
         if self.session is not None:
+            # Let the old project go: its undo stack leaves the Edit menu's group, and the
+            # session (with its commands, which may hold take audio) and controller are freed.
+            self.undo_group.removeStack(self.session.undo_stack)
             self.session.close()
+            self.session.deleteLater()
             self.session = None
+        if self.controller is not None and not self.controller.running:
+            self.controller.deleteLater()
+            self.controller = None
 
     def _update_title(self) -> None:
         if self.project is None or self.store is None:

@@ -112,12 +112,13 @@ def test_closing_during_generation_asks_first(qtbot, tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(QMessageBox, "question", answer)
     window.generate(book=True)
-    assert window.controller is not None and window.controller.running
+    controller = window.controller
+    assert controller is not None and controller.running
     window.close()  # "No": the window stays and generation goes on
     assert window.isVisible() and asked == ["Generation is running"]
     window.close()  # "Yes": stops cleanly, then closes once the paragraphs under way end
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
-    assert not window.controller.running
+    assert not controller.running
 
 
 def test_generate_restores_older_matching_takes_for_free(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -280,3 +280,19 @@ def test_the_book_counts_do_not_hide_messages(qtbot, tmp_path: Path) -> None:  #
     window._update_status()  # what the debounced count update runs after an edit
     assert window.statusBar().currentMessage() == "Something worth reading."
     assert "paragraphs" in window.counts_label.text()
+
+
+def test_opening_another_project_lets_the_first_one_go(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(create_sample_project(tmp_path / "a.studio"))
+    first = window.session
+    assert first is not None
+    destroyed: list[bool] = []
+    first.destroyed.connect(lambda: destroyed.append(True))
+    window.open_project(create_sample_project(tmp_path / "b.studio"))
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert destroyed == [True]
+    assert window.undo_group.stacks() == [window.session.undo_stack]  # type: ignore[union-attr]
