@@ -29,6 +29,7 @@ from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QPointF,
@@ -59,6 +60,7 @@ from PySide6.QtGui import (
     QTextOption,
 )
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QAbstractScrollArea,
     QMenu,
@@ -614,6 +616,44 @@ class BlockDelegate(QStyledItemDelegate):
             # The view lays its rows out again and moves the editor: the row follows the
             # editor's text as lines are typed or deleted, or the width rewraps it.
             self.sizeHintChanged.emit(QModelIndex(edited))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Paragraphs are single blocks of text, so in the editor Return and Tab never type:
+        # Return (Enter) stores the edit and moves to the next paragraph (Shift: the one
+        # before), like a spreadsheet; Tab stores it and edits the next paragraph (Shift+Tab:
+        # the one before). Escape cancels the edit (Qt's own handling). Ctrl+Return and
+        # Ctrl+Shift+Return stay the window's New Paragraph and Split shortcuts.
+        if isinstance(watched, ParagraphEditor) and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            shift = mods == Qt.KeyboardModifier.ShiftModifier
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and (
+                    mods == Qt.KeyboardModifier.NoModifier or shift):
+                self._commit_and_move(watched, -1 if shift else 1)
+                return True
+            if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and (
+                    mods == Qt.KeyboardModifier.NoModifier or shift):
+                back = key == Qt.Key.Key_Backtab or shift
+                self.commitData.emit(watched)
+                Hint = QAbstractItemDelegate.EndEditHint
+                self.closeEditor.emit(watched, Hint.EditPreviousItem if back else Hint.EditNextItem)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _commit_and_move(self, editor: ParagraphEditor, step: int) -> None:
+        """Store what ``editor`` holds, close it and make the next (``step``) row current."""
+        edited = self._editor_index
+        row = edited.row() if edited is not None and edited.isValid() else -1
+        model = edited.model() if edited is not None else None
+        viewport = editor.parentWidget()
+        view = viewport.parentWidget() if viewport is not None else None
+        self.commitData.emit(editor)
+        self.closeEditor.emit(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        if isinstance(view, QAbstractItemView) and model is not None and row >= 0:
+            target = model.index(min(max(row + step, 0), model.rowCount() - 1), 0)
+            view.setCurrentIndex(target)
+            view.setFocus()
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex) -> QWidget:

@@ -356,3 +356,79 @@ def test_the_generating_stripe_is_animated_only_while_generating(window: MainWin
     model.generating.discard(block.id)
     model.refresh(frozenset({block.id}))
     assert not timer.isActive()
+
+
+# ---------------------------------------------------------------------------------------------
+# Return, Tab and Escape in the paragraph editor
+
+
+def _edit(window: MainWindow, qtbot, row: int) -> ParagraphEditor:  # type: ignore[no-untyped-def]
+    view, model = window.block_view, window.blocks_model
+    window.activateWindow()
+    view.setCurrentIndex(model.index(row))
+    view.edit(model.index(row))
+    editor = _delegate(window).active_editor()
+    assert editor is not None
+    editor.setFocus()
+    editor.moveCursor(editor.textCursor().MoveOperation.End)
+    return editor
+
+
+def _texts(window: MainWindow) -> list[str]:
+    return [b.text for b in window.blocks_model.chapter.blocks]  # type: ignore[union-attr]
+
+
+def test_return_commits_and_moves_to_the_next_paragraph(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = window.block_view
+    before = _texts(window)
+    editor = _edit(window, qtbot, 0)
+    qtbot.keyClicks(editor, " Indeed.")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    QApplication.processEvents()
+    assert _texts(window) == [before[0] + " Indeed.", *before[1:]]  # no line break stored
+    assert _delegate(window).active_editor() is None
+    assert view.currentIndex().row() == 1 and window.selected_blocks() == [
+        window.blocks_model.block_at(1).id]  # type: ignore[union-attr]
+    # Shift+Return (and keypad Enter) too, going back up.
+    editor = _edit(window, qtbot, 1)
+    qtbot.keyClicks(editor, " Yes.")
+    qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QApplication.processEvents()
+    assert _texts(window)[1] == before[1] + " Yes." and view.currentIndex().row() == 0
+    assert _delegate(window).active_editor() is None
+    editor = _edit(window, qtbot, 2)
+    qtbot.keyClick(editor, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
+    QApplication.processEvents()
+    assert _texts(window)[2] == before[2] and _delegate(window).active_editor() is None
+    assert view.currentIndex().row() == 2  # the last paragraph: it stays current
+
+
+def test_tab_commits_and_edits_the_next_paragraph(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    before = _texts(window)
+    editor = _edit(window, qtbot, 0)
+    qtbot.keyClicks(editor, " Indeed.")
+    qtbot.keyClick(editor, Qt.Key.Key_Tab)
+    QApplication.processEvents()
+    assert _texts(window)[0] == before[0] + " Indeed."  # committed, and no tab in it
+    editor = _delegate(window).active_editor()
+    assert editor is not None and editor.block_id == window.blocks_model.block_at(1).id  # type: ignore[union-attr]
+    assert "\t" not in editor.toPlainText()
+    qtbot.keyClick(editor, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    QApplication.processEvents()
+    editor = _delegate(window).active_editor()
+    assert editor is not None and editor.block_id == window.blocks_model.block_at(0).id  # type: ignore[union-attr]
+    assert _texts(window)[1:] == before[1:]
+
+
+def test_escape_cancels_the_edit(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    session = window.session
+    assert session is not None
+    before = _texts(window)
+    count = session.undo_stack.count()
+    editor = _edit(window, qtbot, 1)
+    qtbot.keyClicks(editor, " Not kept.")
+    qtbot.keyClick(editor, Qt.Key.Key_Escape)
+    QApplication.processEvents()
+    assert _delegate(window).active_editor() is None
+    assert _texts(window) == before and session.undo_stack.count() == count
+    assert window.block_view.currentIndex().row() == 1
