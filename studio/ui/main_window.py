@@ -353,6 +353,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([docks["waveformDock"]], [max(200, self.height() // 4)], vertical)
         side = [docks[n] for n in ("voicesDock", "historyDock") if n in docks]
         self.resizeDocks(side, [340] * len(side), horizontal)
+        if len(side) == 2:  # the voice form is the taller of the two: give it more height
+            self.resizeDocks(side, [self.height() * 3 // 5, self.height() * 2 // 5], vertical)
 
     # -- project -------------------------------------------------------------------------------
 

@@ -178,6 +178,10 @@ class WaveformView(QWidget):
         is instead of going back to the start.
         """
         before = self.visible_range() if keep_view and len(self._fine) else None
+        if before is not None:  # still the opening view: let it grow with the chapter
+            old = float(max(self._coarse.duration, self._fine.duration, 1e-3))
+            if abs(before[0]) < 1e-6 and abs(before[1] - min(old, INITIAL_SPAN)) < 1e-3:
+                before = None
         self._breaks = np.sort(np.asarray(breaks if breaks is not None else [],
                                           dtype=np.float64))
         self._coarse, self._fine = coarse, fine

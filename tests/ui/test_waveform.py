@@ -182,3 +182,14 @@ def test_new_narration_of_the_same_chapter_keeps_the_view(view: WaveformView) ->
     assert view.visible_range() == pytest.approx((40.0, 50.0), abs=0.01)
     view.set_chapter(coarse, fine)  # another chapter
     assert view.visible_range()[0] == pytest.approx(0.0, abs=0.01)
+
+
+def test_the_opening_view_grows_with_new_narration(qtbot) -> None:  # type: ignore[no-untyped-def]
+    widget = WaveformView()
+    qtbot.addWidget(widget)
+    short_coarse, short_fine = chapter(paragraphs=2)  # 12.5 s: all of it in view
+    widget.set_chapter(short_coarse, short_fine)
+    coarse, fine = chapter(paragraphs=4)  # a take arrived: 25.5 s
+    widget.set_chapter(coarse, fine, keep_view=True)
+    t0, t1 = widget.visible_range()
+    assert t0 == pytest.approx(0.0, abs=0.01) and t1 >= 25.5
