@@ -80,7 +80,8 @@ def add_parser(sub: Any) -> None:
                    help="leave pauses digitally silent (default: -70 dB room tone)")
     p.add_argument("--acx-report", action="store_true",
                    help="measure every file against ACX's requirements; write CSV and JSON")
-    p.add_argument("--cover", type=Path, metavar="IMAGE", help="JPEG or PNG cover art")
+    p.add_argument("--cover", type=Path, metavar="IMAGE",
+                   help="JPEG or PNG cover art (default: the project's cover, if it has one)")
     for name in ("title", "author", "narrator", "year", "isbn", "description"):
         p.add_argument(f"--{name}", help=f"{name} tag (default: from the project)")
     p.add_argument("--opening-credits", type=int, metavar="N",

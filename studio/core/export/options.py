@@ -62,10 +62,12 @@ class Mastering:
     ``target`` is the RMS level in dBFS for :attr:`MasteringMode.ACX` (ACX asks for -23 to
     -18 dB RMS; -20 sits in the middle) and the integrated loudness in LUFS for
     :attr:`MasteringMode.LUFS`. ``ceiling_dbtp`` is the limiter's true-peak ceiling: ACX
-    allows -3 dB peaks; half a decibel below that leaves room for the MP3 encoder's
-    overshoot. ``room_tone_db`` is the RMS level of a quiet noise bed laid under the whole
-    file (head, pauses, tail and speech), so pauses are room tone rather than digital
-    silence and the noise floor is the same everywhere; ``None`` leaves digital silence.
+    allows -3 dB peaks; half a decibel below that leaves room for the encoder's overshoot
+    (a lossy file whose decoded true peak is more than 0.4 dB over the ceiling is mastered
+    again with a lower one: :data:`studio.core.export.run.ENCODER_ALLOWANCE_DB`).
+    ``room_tone_db`` is the RMS level of a quiet noise bed laid under the whole file (head,
+    pauses, tail and speech), so pauses are room tone rather than digital silence and the
+    noise floor is the same everywhere; ``None`` leaves digital silence.
     """
 
     mode: MasteringMode = MasteringMode.ACX
