@@ -1,0 +1,654 @@
+"""Offline forced alignment and transcription with PocketSphinx (en-us model, 16 kHz).
+
+Alignment settings (``shared/spec/dependencies.md`` §8): ``frate=200`` (with the default 100
+frames per second the 3-state HMMs cannot follow fast speech and alignment fails), one
+decoder reused for every chunk (setting one up costs 0.3 s), ``(2)`` pronunciation suffixes
+stripped, out-of-vocabulary words added with a spelling-based pronunciation first.
+
+Long audio is aligned in chunks so that timing cannot drift over an hour and memory stays
+flat. The media is decoded once to a temporary PCM file while its 10 ms energies are
+measured; pauses are found from those energies. The text is cut into sentence-sized units.
+Walking forward from a known anchor (the start, then the end of the last aligned chunk), the
+next ~25 s of units are expected to end at ``anchor + rate × phones``, where the speaking rate
+is re-measured on every chunk; the pause nearest that time (long pauses preferred) becomes the
+chunk's end. The chunk is aligned on its own audio only, read from the PCM file by seeking; a
+failed or implausible alignment (a last word stretched or squeezed) tries the next candidate
+pause, then a longer chunk, and only then falls back to spreading the words by phone count
+(marked ``aligned=False``). When the caller already knows boundaries (transcript segments,
+project paragraphs), :func:`align_spans` aligns each span on its own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from studio.core.errors import CancelToken, StudioError
+from studio.core.transcript.media import SAMPLE_RATE, PcmFile, decode
+from studio.core.transcript.model import (
+    SegmentId,
+    Transcript,
+    TranscriptChanges,
+    Word,
+    WordType,
+    set_segment_words,
+)
+
+log = logging.getLogger(__name__)
+
+FRATE: Final = 200  # frames per second for alignment (see module docstring)
+FRAME_S: Final = 0.01  # energy frame for pause detection
+TARGET_CHUNK_S: Final = 25.0  # aim for chunks this long
+MAX_CHUNK_S: Final = 120.0  # give up growing a chunk past this
+SINGLE_PASS_S: Final = 45.0  # audio (or remaining text) this short is aligned in one go
+MIN_PAUSE_S: Final = 0.15
+_SPAN_PAD_S: Final = 0.2
+_TOKEN_RE: Final = re.compile(r"\S+")
+_PIECE_RE: Final = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+_UNIT_END_RE: Final = re.compile(r"[.!?…;:][\"'”’)\]]*$")
+_COMMA_END_RE: Final = re.compile(r"[,—–][\"'”’)\]]*$")
+_MAX_UNIT_WORDS: Final = 20
+_MAX_SPEECH_AFTER_S: Final = 0.12  # sound allowed after a chunk's last word (the boundary check)
+_SENTENCE_RE: Final = re.compile(r"[.!?…][\"'”’)\]]*$")
+_SENTENCE_REACH_S: Final = 15.0  # how far past the target a chunk may grow to end a sentence
+
+
+class AlignmentError(StudioError):
+    """Alignment could not run (no usable text, engine missing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AlignedWord:
+    """A whitespace-delimited token of the text and its time in the media (seconds)."""
+
+    text: str
+    start: float
+    end: float
+    char_start: int
+    char_end: int
+    aligned: bool = True  # False: times spread by length, not found in the audio
+
+
+# ---------------------------------------------------------------------------------------------
+# Text -> dictionary words
+
+_ONES: Final = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)
+_TENS: Final = (
+    "_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+)
+
+
+def _number_words(n: int) -> list[str]:
+    if n < 20:
+        return [_ONES[n]]
+    if n < 100:
+        return [_TENS[n // 10]] + ([_ONES[n % 10]] if n % 10 else [])
+    if n < 1000:
+        return [_ONES[n // 100], "hundred"] + (_number_words(n % 100) if n % 100 else [])
+    if n < 1_000_000:
+        return _number_words(n // 1000) + ["thousand"] + (
+            _number_words(n % 1000) if n % 1000 else [])
+    return [_ONES[int(d)] for d in str(n)]
+
+
+def spoken_words(token: str) -> list[str]:
+    """Return the dictionary words a token is spoken as ("Well-known," -> well, known)."""
+    text = token.lower().replace("’", "'").replace("‘", "'")
+    out: list[str] = []
+    for piece in _PIECE_RE.findall(text):
+        if piece.isdigit():
+            if len(piece) == 4 and 1100 <= int(piece) <= 1999 and int(piece) % 100:
+                out += _number_words(int(piece) // 100) + _number_words(int(piece) % 100)
+            else:
+                out += _number_words(int(piece)) if len(piece) <= 6 else [
+                    _ONES[int(d)] for d in piece]
+        else:
+            out.append(piece)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    start: int
+    end: int
+    text: str
+    words: tuple[str, ...]
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(m.start(), m.end(), m.group(), tuple(spoken_words(m.group())))
+            for m in _TOKEN_RE.finditer(text)]
+
+
+_LETTER_PHONES: Final = {
+    "a": "AE", "b": "B", "c": "K", "d": "D", "e": "EH", "f": "F", "g": "G", "h": "HH",
+    "i": "IH", "j": "JH", "k": "K", "l": "L", "m": "M", "n": "N", "o": "AA", "p": "P",
+    "q": "K", "r": "R", "s": "S", "t": "T", "u": "AH", "v": "V", "w": "W", "x": "K S",
+    "y": "Y", "z": "Z",
+}
+_DIGRAPHS: Final = {
+    "th": "TH", "sh": "SH", "ch": "CH", "ph": "F", "ng": "NG", "ck": "K", "ee": "IY",
+    "ea": "IY", "oo": "UW", "ou": "AW", "ai": "EY", "ay": "EY", "oa": "OW", "wh": "W",
+    "qu": "K W", "gh": "G", "kn": "N",
+}
+
+
+def spelled_phones(word: str) -> str:
+    """Guess ARPAbet phones from spelling (PocketSphinx has no G2P; good enough to align)."""
+    phones: list[str] = []
+    i = 0
+    letters = re.sub(r"[^a-z]", "", word.lower())
+    while i < len(letters):
+        pair = letters[i:i + 2]
+        if pair in _DIGRAPHS:
+            phones.extend(_DIGRAPHS[pair].split())
+            i += 2
+            continue
+        letter = letters[i]
+        if i > 0 and letter == letters[i - 1]:
+            i += 1
+            continue  # doubled letters are one sound
+        if not (letter == "e" and i == len(letters) - 1 and len(letters) > 2):  # silent e
+            phones.extend(_LETTER_PHONES[letter].split())
+        i += 1
+    return " ".join(phones) or "AH"
+
+
+# ---------------------------------------------------------------------------------------------
+# The decoder
+
+
+class _Sphinx:
+    """One PocketSphinx decoder in alignment mode, reused for every chunk."""
+
+    def __init__(self) -> None:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:
+            raise AlignmentError(
+                "Offline alignment needs PocketSphinx: reinstall Narrator Studio or run "
+                "'pip install pocketsphinx'."
+            ) from exc
+        self.decoder: Any = Decoder(samprate=SAMPLE_RATE, bestpath=False, frate=FRATE,
+                                    loglevel="FATAL")
+        self._phones: dict[str, int] = {}
+
+    def phone_count(self, word: str) -> int:
+        """Return the phones in a word, adding it to the dictionary if it is missing."""
+        count = self._phones.get(word)
+        if count is None:
+            phones = self.decoder.lookup_word(word)
+            if phones is None:
+                phones = spelled_phones(word)
+                self.decoder.add_word(word, phones, True)
+            count = max(1, len(phones.split()))
+            self._phones[word] = count
+        return count
+
+    def align(self, pcm: bytes, words: Sequence[str]) -> list[tuple[float, float]] | None:
+        """Align words to audio; return (start, end) per word relative to it, or None."""
+        if not words or len(pcm) < 2 * SAMPLE_RATE // 20:
+            return None
+        for word in words:
+            self.phone_count(word)
+        d = self.decoder
+        try:
+            d.set_align_text(" ".join(words))
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+        except RuntimeError as exc:
+            log.debug("alignment failed: %s", exc)
+            return None
+        if d.hyp() is None:
+            return None
+        times: list[tuple[float, float]] = []
+        for seg in d.seg():
+            name = re.sub(r"\(\d+\)$", "", seg.word)
+            if name.startswith(("<", "[")):
+                continue
+            times.append((seg.start_frame / FRATE, (seg.end_frame + 1) / FRATE))
+        if len(times) != len(words):
+            return None
+        return times
+
+
+_SPHINX_LOCK = threading.Lock()
+_SPHINX: _Sphinx | None = None
+
+
+def _sphinx() -> _Sphinx:
+    global _SPHINX
+    if _SPHINX is None:
+        _SPHINX = _Sphinx()
+    return _SPHINX
+
+
+# ---------------------------------------------------------------------------------------------
+# Pauses
+
+
+@dataclass(slots=True)
+class _Energy:
+    """Collects 10 ms frame energies (dB) while media is decoded."""
+
+    frame: int = round(FRAME_S * SAMPLE_RATE)
+    carry: npt.NDArray[np.int16] = field(default_factory=lambda: np.zeros(0, np.int16))
+    parts: list[npt.NDArray[np.float32]] = field(default_factory=list)
+
+    def __call__(self, pcm: npt.NDArray[np.int16]) -> None:
+        data = np.concatenate((self.carry, pcm)) if len(self.carry) else pcm
+        n = len(data) // self.frame
+        frames = data[:n * self.frame].astype(np.float32).reshape(n, self.frame)
+        self.parts.append(10 * np.log10(np.mean(frames * frames, axis=1) + 1.0))
+        self.carry = data[n * self.frame:].copy()
+
+    def db(self) -> npt.NDArray[np.float32]:
+        return np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
+
+
+def quiet_frames(db: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    """Return which 10 ms frames are quiet (relative to the file's own floor and peaks)."""
+    if not len(db):
+        return np.zeros(0, dtype=bool)
+    floor = float(np.percentile(db, 5))
+    loud = float(np.percentile(db, 95))
+    return np.asarray(db < floor + max(6.0, 0.3 * (loud - floor)))
+
+
+def find_pauses(db: npt.NDArray[np.float32], min_pause: float = MIN_PAUSE_S
+                ) -> list[tuple[float, float]]:
+    """Return (start, end) of each quiet stretch of at least ``min_pause`` seconds."""
+    quiet = quiet_frames(db)
+    if not len(quiet):
+        return []
+    edges = np.diff(np.concatenate(([0], quiet.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    frames = max(1, round(min_pause / FRAME_S))
+    return [(s * FRAME_S, e * FRAME_S) for s, e in zip(starts, ends, strict=True)
+            if e - s >= frames]
+
+
+# ---------------------------------------------------------------------------------------------
+# Alignment
+
+
+Progress = Callable[[float], None]
+
+
+def _spread(tokens: Sequence[_Token], weights: Sequence[int], start: float, end: float
+            ) -> list[AlignedWord]:
+    total = sum(weights) or 1
+    out: list[AlignedWord] = []
+    clock = start
+    for token, weight in zip(tokens, weights, strict=True):
+        length = max(0.0, end - start) * weight / total
+        out.append(AlignedWord(token.text, clock, clock + length, token.start, token.end, False))
+        clock += length
+    return out
+
+
+def _token_times(tokens: Sequence[_Token], times: Sequence[tuple[float, float]], offset: float
+                 ) -> list[AlignedWord]:
+    """Turn per-dictionary-word times into per-token times (tokens with no words: zero)."""
+    out: list[AlignedWord] = []
+    k = 0
+    clock = offset + (times[0][0] if times else 0.0)
+    for token in tokens:
+        n = len(token.words)
+        if n:
+            start, end = times[k][0] + offset, times[k + n - 1][1] + offset
+            k += n
+            clock = end
+            out.append(AlignedWord(token.text, start, end, token.start, token.end))
+        else:
+            out.append(AlignedWord(token.text, clock, clock, token.start, token.end))
+    return out
+
+
+def _plausible(times: Sequence[tuple[float, float]], phones: Sequence[int]) -> bool:
+    """Reject an alignment whose last word was stretched over speech that is not its own."""
+    if len(times) < 4:
+        return True
+    per_phone = [(e - s) / p for (s, e), p in zip(times, phones, strict=True)]
+    typical = float(np.median(per_phone)) or 1e-3
+    last = per_phone[-1]
+    return last <= max(4.0 * typical, 0.3) and last >= 0.2 * typical
+
+
+class _Chunker:
+    """Aligns a long text to a decoded media file chunk by chunk (see module docstring)."""
+
+    def __init__(self, sphinx: _Sphinx, pcm: PcmFile, db: npt.NDArray[np.float32],
+                 tokens: list[_Token], cancel: CancelToken | None, progress: Progress | None):
+        pauses = find_pauses(db)
+        self.quiet = quiet_frames(db)
+        self.sphinx = sphinx
+        self.pcm = pcm
+        self.tokens = tokens
+        self.cancel = cancel
+        self.progress = progress
+        self.weights = [sum(sphinx.phone_count(w) for w in t.words) for t in tokens]
+        self.mids = np.array([(s + e) / 2 for s, e in pauses], dtype=np.float64)
+        self.lengths = np.array([e - s for s, e in pauses], dtype=np.float64)
+        self.units = self._units()
+        cumulative = np.concatenate(([0], np.cumsum(self.weights)))
+        self.cum = cumulative
+        speech = pcm.duration - sum(
+            e - s for s, e in pauses if s <= 0.0 or e >= pcm.duration - FRAME_S
+        )
+        self.rate = max(speech, 0.1) / max(1, int(cumulative[-1]))  # seconds per phone
+
+    def _units(self) -> list[int]:
+        """Return the token index after each unit (sentence, clause or 20 words)."""
+        ends: list[int] = []
+        count = 0
+        for i, token in enumerate(self.tokens):
+            count += 1
+            if _UNIT_END_RE.search(token.text) or count >= _MAX_UNIT_WORDS or (
+                count >= 8 and _COMMA_END_RE.search(token.text)
+            ):
+                ends.append(i + 1)
+                count = 0
+        if not ends or ends[-1] != len(self.tokens):
+            ends.append(len(self.tokens))
+        return ends
+
+    def _words(self, a: int, b: int) -> list[str]:
+        return [w for t in self.tokens[a:b] for w in t.words]
+
+    def _candidates(self, anchor: float, expected_len: float) -> list[float]:
+        expected = anchor + expected_len
+        sigma = max(1.5, 0.15 * expected_len)
+        low, high = anchor + 0.4 * expected_len, expected + 3 * sigma
+        mask = (self.mids > low) & (self.mids < min(high, self.pcm.duration - 0.05))
+        if not mask.any():
+            return []
+        mids, lengths = self.mids[mask], self.lengths[mask]
+        score = np.minimum(lengths, 1.0) * np.exp(-(((mids - expected) / sigma) ** 2))
+        order = np.argsort(-score)[:3]
+        return [float(mids[i]) for i in order]
+
+    def _try(self, a: int, b: int, start: float, end: float, *, final: bool = False
+             ) -> list[tuple[float, float]] | None:
+        words = self._words(a, b)
+        times = self.sphinx.align(self.pcm.read(start, end), words)
+        if times is None:
+            return None
+        if not final and not (
+            _plausible(times, [self.sphinx.phone_count(w) for w in words])
+            and self._loud(start + times[-1][1], end) < _MAX_SPEECH_AFTER_S
+        ):
+            return None
+        return times
+
+    def _loud(self, start: float, end: float) -> float:
+        """Return the seconds of sound between ``start`` and ``end``."""
+        first, last = round(start / FRAME_S), round(end / FRAME_S)
+        return float(np.count_nonzero(~self.quiet[first:last])) * FRAME_S
+
+    def run(self) -> list[AlignedWord]:
+        out: list[AlignedWord] = []
+        anchor, a = 0.0, 0  # time and token index known to line up
+        unit = 0
+        duration = self.pcm.duration
+        while a < len(self.tokens):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled("alignment")
+            remaining = self.rate * float(self.cum[-1] - self.cum[a])
+            done = False
+            b_unit = unit
+            if remaining > SINGLE_PASS_S and duration - anchor > SINGLE_PASS_S:
+                # Grow the chunk unit by unit to the target, then try candidate pauses;
+                # on failure grow to the next target, up to MAX_CHUNK_S.
+                target = TARGET_CHUNK_S
+                while not done and target <= MAX_CHUNK_S:
+                    while b_unit < len(self.units) - 1 and self.rate * float(
+                        self.cum[self.units[b_unit]] - self.cum[a]
+                    ) < target:
+                        b_unit += 1
+                    # Prefer ending at a sentence: its pause is longer and less ambiguous than
+                    # a comma's (a list "bread, barley, beans," has a pause at every comma).
+                    reach = b_unit
+                    while reach < len(self.units) - 1 and not _SENTENCE_RE.search(
+                        self.tokens[self.units[reach] - 1].text
+                    ) and self.rate * float(self.cum[self.units[reach]] - self.cum[a]) < (
+                        target + _SENTENCE_REACH_S
+                    ):
+                        reach += 1
+                    if _SENTENCE_RE.search(self.tokens[self.units[reach] - 1].text):
+                        b_unit = reach
+                    b = self.units[b_unit]
+                    if b >= len(self.tokens):
+                        break
+                    expected = self.rate * float(self.cum[b] - self.cum[a])
+                    for end in self._candidates(anchor, expected):
+                        times = self._try(a, b, anchor, end)
+                        if times is not None:
+                            chunk = _token_times(self.tokens[a:b], times, anchor)
+                            out.extend(chunk)
+                            spoken = [w for w in chunk if w.end > w.start]
+                            if spoken:
+                                measured = (spoken[-1].end - spoken[0].start) / max(
+                                    1, float(self.cum[b] - self.cum[a]))
+                                self.rate = 0.5 * self.rate + 0.5 * measured
+                            anchor, a, unit, done = end, b, b_unit + 1, True
+                            break
+                    target += TARGET_CHUNK_S
+                if not done and b_unit < len(self.units) - 1:
+                    # Nothing anchored within MAX_CHUNK_S (text and audio disagree here):
+                    # spread this stretch by phone count and carry on from its expected end.
+                    b = self.units[b_unit]
+                    expected = self.rate * float(self.cum[b] - self.cum[a])
+                    ends = self._candidates(anchor, expected) or [anchor + expected]
+                    end = min(ends[0], duration)
+                    log.info("alignment fell back to spreading %d words", b - a)
+                    out.extend(_spread(self.tokens[a:b], self.weights[a:b], anchor, end))
+                    anchor, a, unit, done = end, b, b_unit + 1, True
+                if done:
+                    self._report(anchor)
+                    continue
+            # The rest in one go (or a chunk that would not anchor): align to the end.
+            b = len(self.tokens)
+            times = self._try(a, b, anchor, duration, final=True)
+            if times is not None:
+                out.extend(_token_times(self.tokens[a:b], times, anchor))
+            else:
+                log.info("alignment fell back to spreading %d words", b - a)
+                out.extend(_spread(self.tokens[a:b], self.weights[a:b], anchor, duration))
+            a = b
+        self._report(duration)
+        return out
+
+    def _report(self, seconds: float) -> None:
+        if self.progress is not None:
+            self.progress(min(1.0, seconds / max(self.pcm.duration, 1e-9)))
+
+
+def align_text(media: str | Path, text: str, *, cancel: CancelToken | None = None,
+               progress: Progress | None = None) -> list[AlignedWord]:
+    """Align known text to a media file offline; return one entry per whitespace token.
+
+    Raises:
+        AlignmentError: the text has no words.
+        MediaError: the media cannot be decoded.
+    """
+    tokens = _tokens(text)
+    if not any(t.words for t in tokens):
+        raise AlignmentError("The text has no words to align.")
+    energy = _Energy()
+    with _SPHINX_LOCK, decode(media, on_block=energy, cancel=cancel) as pcm:
+        return _Chunker(_sphinx(), pcm, energy.db(), tokens, cancel, progress).run()
+
+
+def align_pcm_spans(pcm: PcmFile, spans: Sequence[tuple[float, float, str]], *,
+                    cancel: CancelToken | None = None) -> list[list[AlignedWord]]:
+    """Align each (start, end, text) span of decoded audio on its own (known anchors)."""
+    sphinx = _sphinx()
+    results: list[list[AlignedWord]] = []
+    for i, (start, end, text) in enumerate(spans):
+        if cancel is not None:
+            cancel.raise_if_cancelled("alignment")
+        tokens = _tokens(text)
+        low = max(0.0, start - _SPAN_PAD_S, spans[i - 1][1] if i > 0 else 0.0)
+        high = min(pcm.duration, end + _SPAN_PAD_S,
+                   spans[i + 1][0] if i + 1 < len(spans) else pcm.duration)
+        low, high = min(low, start), max(high, end)
+        words = [w for t in tokens for w in t.words]
+        times = sphinx.align(pcm.read(low, high), words) if words else None
+        if times is None:
+            weights = [sum(sphinx.phone_count(w) for w in t.words) or 1 for t in tokens]
+            results.append(_spread(tokens, weights, start, end))
+            continue
+        aligned = _token_times(tokens, times, low)
+        results.append([
+            AlignedWord(w.text, min(max(w.start, start), end),
+                        min(max(w.end, w.start, start), end), w.char_start, w.char_end)
+            for w in aligned
+        ])
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# "Align words" for edited transcript segments
+
+
+class Aligner(Protocol):
+    """Times the words of spans of one media file whose boundaries are known."""
+
+    def align_spans(self, spans: Sequence[tuple[float, float, str]],
+                    cancel: CancelToken | None = None) -> list[list[AlignedWord]]:
+        """Return the aligned words of each (start, end, text) span."""
+        ...
+
+
+class OfflineAligner:
+    """Aligner over a media file with PocketSphinx (decodes the media once, lazily)."""
+
+    def __init__(self, media: str | Path) -> None:
+        self.media = Path(media)
+        self._pcm: PcmFile | None = None
+
+    def align_spans(self, spans: Sequence[tuple[float, float, str]],
+                    cancel: CancelToken | None = None) -> list[list[AlignedWord]]:
+        """Return the aligned words of each (start, end, text) span."""
+        with _SPHINX_LOCK:
+            if self._pcm is None:
+                self._pcm = decode(self.media, cancel=cancel)
+            return align_pcm_spans(self._pcm, spans, cancel=cancel)
+
+    def close(self) -> None:
+        """Delete the decoded audio."""
+        if self._pcm is not None:
+            self._pcm.close()
+            self._pcm = None
+
+    def __enter__(self) -> OfflineAligner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def words_from_alignment(aligned: Sequence[AlignedWord]) -> list[Word]:
+    """Turn aligned tokens into transcript words."""
+    return [Word(a.text, a.start, a.end, WordType.WORD, None if a.aligned else 0.0,
+                 a.char_start, a.char_end) for a in aligned]
+
+
+def align_words(t: Transcript, segment_ids: Sequence[SegmentId] | None, aligner: Aligner, *,
+                cancel: CancelToken | None = None) -> TranscriptChanges:
+    """Recompute the word times of the given segments (default: those marked stale)."""
+    if segment_ids is None:
+        segment_ids = [s.id for s in t.segments if s.words_stale]
+    segments = [t.segment(i) for i in segment_ids]
+    if not segments:
+        return TranscriptChanges()
+    results = aligner.align_spans([(s.start, s.end, s.text) for s in segments], cancel)
+    changes = TranscriptChanges()
+    for segment, aligned in zip(segments, results, strict=True):
+        changes = changes | set_segment_words(t, segment.id, words_from_alignment(aligned))
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline transcription
+
+
+def transcribe_offline(media: str | Path, *, cancel: CancelToken | None = None,
+                       progress: Progress | None = None, max_utterance_s: float = 20.0
+                       ) -> Transcript:
+    """Transcribe speech with PocketSphinx's general English model (rough: a first draft).
+
+    The audio is cut at pauses into utterances of at most ``max_utterance_s``.
+    """
+    try:
+        from pocketsphinx import Decoder
+    except ImportError as exc:
+        raise AlignmentError("Offline transcription needs PocketSphinx.") from exc
+    from studio.core.transcript.io import words_to_transcript
+
+    energy = _Energy()
+    stream: list[tuple[Word, str]] = []
+    decoder: Any = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+    logmath = decoder.get_logmath()
+    with decode(media, on_block=energy, cancel=cancel) as pcm:
+        pauses = [(s + e) / 2 for s, e in find_pauses(energy.db(), 0.25)]
+        cuts = [0.0]
+        for mid in pauses:
+            if mid - cuts[-1] >= max_utterance_s * 0.5:
+                cuts.append(mid)
+        while pcm.duration - cuts[-1] > max_utterance_s:
+            cuts.append(cuts[-1] + max_utterance_s)
+        cuts.append(pcm.duration)
+        for start, end in itertools.pairwise(cuts):
+            if cancel is not None:
+                cancel.raise_if_cancelled("transcription")
+            decoder.start_utt()
+            decoder.process_raw(pcm.read(start, end), full_utt=True)
+            decoder.end_utt()
+            for seg in decoder.seg():
+                word = re.sub(r"\(\d+\)$", "", seg.word)
+                if word.startswith(("<", "[")):
+                    continue
+                confidence = float(min(1.0, max(0.0, logmath.exp(seg.prob))))
+                stream.append((Word(word, start + seg.start_frame / 100,
+                                    start + (seg.end_frame + 1) / 100, WordType.WORD,
+                                    confidence), "speaker_0"))
+            if progress is not None:
+                progress(end / max(pcm.duration, 1e-9))
+        duration = pcm.duration
+    t = words_to_transcript(stream, language="en", source="offline")
+    t.duration = duration
+    t.media = str(media)
+    return t
+
+
+def alignment_json(aligned: Sequence[AlignedWord]) -> dict[str, Any]:
+    """Return ``{"words": [{"text", "start", "end"}]}`` in seconds (the CLI's output)."""
+    return {"words": [{"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3)}
+                      for w in aligned]}
+
+
+def median_start_error(aligned: Sequence[AlignedWord],
+                       reference: Sequence[tuple[str, float]]) -> float:
+    """Return the median |start difference| against a reference of (word, start) pairs."""
+    if len(aligned) != len(reference):
+        raise ValueError("alignment and reference have different numbers of words")
+    return float(np.median([abs(a.start - r[1]) for a, r in zip(aligned, reference,
+                                                               strict=True)])) if aligned \
+        else math.nan
