@@ -23,6 +23,15 @@ Decisions where the contract leaves a choice (all "inferred" in the spec):
   moment, so a client that has read a whole body never races the fake's bookkeeping.
   Request records (``ended``) may still lag by a few microseconds: call ``wait_idle()``.
 * times in the logs are ``time.monotonic()`` seconds.
+* speech to text / forced alignment (§10, §11): multipart bodies; a body that is not
+  multipart -> 422; missing ``model_id``/``file``/``text``, unknown model, bad boolean,
+  ``num_speakers`` over 32, multichannel with ``diarize`` or ``num_speakers`` -> 422; an upload
+  over ``stt_max_bytes`` -> 400 ``file_too_large``, over ``stt_max_seconds`` -> 400
+  ``audio_too_long``, multichannel with more than 5 channels -> 400 ``too_many_channels``
+  (status codes and codes inferred). Duration and channels come from the upload when
+  libsndfile reads it, else 16 kB per second. The transcript is ``stt_fixture_text`` (or
+  ``stt_texts[sha256]``) spread evenly with spacing tokens; diarised speakers change per
+  sentence. URL sources are not fetched.
 """
 
 from __future__ import annotations
@@ -443,6 +452,81 @@ _DEFAULT_FAIL_CODE = {429: "system_busy", 500: "internal_server_error",
                       502: "service_unavailable", 503: "service_unavailable",
                       504: "gateway_timeout", 408: "request_timeout"}
 
+_STT_DEFAULT_TEXT = ("The quick brown fox jumps over the lazy dog. (laughter) "
+                     "It was a bright cold day in April, and the clocks were striking thirteen.")
+
+
+def _parse_multipart(content_type: str, body: bytes
+                     ) -> tuple[dict[str, str] | None, tuple[str, str, bytes] | None]:
+    """Fields and the uploaded ``file`` (name, type, bytes) of a multipart/form-data body."""
+    from email import message_from_bytes
+    from email.policy import HTTP
+
+    if not content_type.lower().startswith("multipart/form-data") or not body:
+        return None, None
+    message = message_from_bytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body,
+                                 policy=HTTP)
+    if not message.is_multipart():
+        return None, None
+    fields: dict[str, str] = {}
+    upload: tuple[str, str, bytes] | None = None
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if name == "file" and part.get_filename() is not None:
+            upload = (part.get_filename(), part.get_content_type(), payload)
+        elif name:
+            fields[str(name)] = payload.decode("utf-8", "replace")
+    return fields, upload
+
+
+def _stt_doc(text: str, seconds: float, language: str, granularity: str, diarize: bool,
+             speakers: int, events: bool, channel: int | None = None, offset: float = 0.0,
+             ) -> dict[str, Any]:
+    """§10.1 shape (a): words with spacing tokens, monotonic times, speakers per sentence."""
+    tokens = re.findall(r"\([^)]*\)|\S+", text)
+    if not events:
+        tokens = [t for t in tokens if not t.startswith("(")]
+    span = max(0.1, seconds - offset - 0.1) / max(1, 2 * len(tokens))
+    words: list[dict[str, Any]] = []
+    clock = offset + 0.05
+    sentence = 0
+    for i, token in enumerate(tokens):
+        kind = "audio_event" if token.startswith("(") else "word"
+        word: dict[str, Any] = {"text": token, "start": round(clock, 3),
+                                "end": round(clock + span * 1.5, 3), "type": kind,
+                                "logprob": -0.05}
+        if channel is not None:
+            word["speaker_id"] = f"speaker_{channel}"
+            word["channel_index"] = channel
+        elif diarize:
+            word["speaker_id"] = f"speaker_{sentence % max(1, speakers)}"
+        if granularity == "character" and kind == "word":
+            step = span * 1.5 / len(token)
+            word["characters"] = [{"text": c, "start": round(clock + k * step, 3),
+                                   "end": round(clock + (k + 1) * step, 3)}
+                                  for k, c in enumerate(token)]
+        if granularity == "none":
+            word.pop("start")
+            word.pop("end")
+        words.append(word)
+        clock += span * 2
+        if re.search(r"[.!?]$", token):
+            sentence += 1
+        if i + 1 < len(tokens):
+            gap = {"text": " ", "start": round(clock - span * 0.5, 3), "end": round(clock, 3),
+                   "type": "spacing", "logprob": 0.0}
+            if "speaker_id" in word:
+                gap["speaker_id"] = word["speaker_id"]
+            if granularity != "none":
+                words.append(gap)
+    doc: dict[str, Any] = {"language_code": language, "language_probability": 0.98,
+                           "text": " ".join(tokens), "words": words}
+    if channel is not None:
+        doc["channel_index"] = channel
+    return doc
+
+
 _EXPOSED = ("request-id, history-item-id, character-cost, regeneration-count, generation-info, "
             "current-concurrent-requests, maximum-concurrent-requests")
 
@@ -660,6 +744,9 @@ class FakeElevenLabs:
         enforce_format_tiers: bool = True,
         v3_with_stitching: str = "ignore",
         seed: int | None = None,
+        stt_fixture_text: str = _STT_DEFAULT_TEXT,
+        stt_max_bytes: int = 1_000_000_000,
+        stt_max_seconds: float = 4.5 * 3600,
     ) -> None:
         if concurrency_mode not in ("reject", "queue"):
             raise ValueError("concurrency_mode must be 'reject' or 'queue'")
@@ -688,6 +775,11 @@ class FakeElevenLabs:
         self.ms_per_char = float(ms_per_char)
         self.enforce_format_tiers = enforce_format_tiers
         self.v3_with_stitching = v3_with_stitching
+        #: §10/§11: text the STT fake "hears"; ``stt_texts[sha256 of the upload]`` wins
+        self.stt_fixture_text = stt_fixture_text
+        self.stt_texts: dict[str, str] = {}
+        self.stt_max_bytes = int(stt_max_bytes)
+        self.stt_max_seconds = float(stt_max_seconds)
         self.voices: list[dict[str, Any]] = _premade_voices()
         self.models: list[dict[str, Any]] = deepcopy(list(MODELS))
         self.next_character_count_reset_unix = int(time.time()) + 30 * 86400
@@ -1097,6 +1189,13 @@ class _Handler(BaseHTTPRequestHandler):
             if self._auth():
                 endpoint = (m.group(2) or "/convert")[1:]
                 self._tts(m.group(1), endpoint, parsed, raw, json_error)
+            return
+        if path in ("/v1/speech-to-text", "/v1/forced-alignment") and method == "POST":
+            if self._auth() and not self._injected_failure():
+                if path == "/v1/speech-to-text":
+                    self._speech_to_text(raw)
+                else:
+                    self._forced_alignment(raw)
             return
         pm = re.fullmatch(r"/_fake/previews/([^/]+)\.mp3", path)
         if pm and method in ("GET", "HEAD"):  # stands in for the public preview CDN: no auth
@@ -1553,6 +1652,167 @@ class _Handler(BaseHTTPRequestHandler):
             "created_at": 1_700_000_000,
             "seat_type": "workspace_admin",
         })
+
+    # -- Speech to Text (§10) and forced alignment (§11)
+
+    def _form(self, raw: bytes) -> tuple[dict[str, str], tuple[str, str, bytes] | None] | None:
+        """Parse a multipart body; answer 422 (and return None) when it is not one."""
+        fields, upload = _parse_multipart(self.headers.get("Content-Type", ""), raw)
+        if fields is None:
+            self._send_422([_err("model_attributes_type", ["body"],
+                                 "Input should be a valid dictionary or object to extract "
+                                 "fields from", None)])
+            return None
+        self._rec.json = {"form": dict(fields),
+                          "file": None if upload is None else {
+                              "filename": upload[0], "content_type": upload[1],
+                              "size": len(upload[2])}}
+        return fields, upload
+
+    def _media_facts(self, data: bytes) -> tuple[float, int]:
+        """Duration and channels of an upload: read WAV/FLAC/OGG/MP3, else 16 kB per second."""
+        try:
+            info = sf.info(io.BytesIO(data))
+            if info.frames > 0:
+                return info.frames / info.samplerate, info.channels
+        except Exception:
+            pass
+        return max(0.5, len(data) / 16000), 1
+
+    def _heard_text(self, data: bytes) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(data).hexdigest()
+        return self.fake.stt_texts.get(digest, self.fake.stt_fixture_text)
+
+    def _upload_limits(self, upload: tuple[str, str, bytes]) -> tuple[float, int] | None:
+        fake = self.fake
+        data = upload[2]
+        if len(data) > fake.stt_max_bytes:
+            self._send_error_detail(400, "file_too_large",
+                                    f"File size exceeds the limit of {fake.stt_max_bytes} bytes.")
+            return None
+        seconds, channels = self._media_facts(data)
+        if seconds > fake.stt_max_seconds:
+            self._send_error_detail(400, "audio_too_long",
+                                    f"Audio duration exceeds the limit of "
+                                    f"{fake.stt_max_seconds:g} seconds.")
+            return None
+        return seconds, channels
+
+    def _speech_to_text(self, raw: bytes) -> None:
+        parsed = self._form(raw)
+        if parsed is None:
+            return
+        fields, upload = parsed
+        errors: list[dict[str, Any]] = []
+        model_id = fields.get("model_id")
+        models = ("scribe_v1", "scribe_v1_experimental", "scribe_v2")
+        if model_id is None:
+            errors.append(_err("missing", ["body", "model_id"], "Field required", None))
+        elif model_id not in models:
+            errors.append(_err("enum", ["body", "model_id"], _enum_msg(models), model_id))
+        if upload is None and not fields.get("cloud_storage_url") and not fields.get(
+                "source_url"):
+            errors.append(_err("missing", ["body", "file"], "Field required", None))
+        flags: dict[str, bool] = {}
+        for name, default in (("diarize", False), ("tag_audio_events", True),
+                              ("use_multi_channel", False), ("webhook", False)):
+            value = fields.get(name)
+            parsed_bool = default if value is None else _parse_bool(value)
+            if parsed_bool is None:
+                errors.append(_err("bool_parsing", ["body", name],
+                                   "Input should be a valid boolean", value))
+                parsed_bool = default
+            flags[name] = parsed_bool
+        granularity = fields.get("timestamps_granularity", "word")
+        if granularity not in ("none", "word", "character"):
+            errors.append(_err("enum", ["body", "timestamps_granularity"],
+                               _enum_msg(["none", "word", "character"]), granularity))
+        num_speakers: int | None = None
+        if fields.get("num_speakers") not in (None, ""):
+            try:
+                num_speakers = int(fields["num_speakers"])
+                if not 1 <= num_speakers <= 32:
+                    errors.append(_err("less_than_equal", ["body", "num_speakers"],
+                                       "Input should be less than or equal to 32",
+                                       num_speakers, {"le": 32}))
+            except ValueError:
+                errors.append(_err("int_parsing", ["body", "num_speakers"],
+                                   "Input should be a valid integer", fields["num_speakers"]))
+        if flags["use_multi_channel"] and (flags["diarize"] or num_speakers is not None):
+            errors.append(_err("value_error", ["body", "use_multi_channel"],
+                               "Value error, multichannel mode requires diarize=false and no "
+                               "num_speakers", fields.get("use_multi_channel")))
+        if errors:
+            self._send_422(errors)
+            return
+        if upload is None:  # URL sources are not fetched by the fake
+            self._send_error_detail(400, "invalid_source_url",
+                                    "The fake server does not fetch URLs.")
+            return
+        facts = self._upload_limits(upload)
+        if facts is None:
+            return
+        seconds, channels = facts
+        if flags["use_multi_channel"] and channels > 5:
+            self._send_error_detail(400, "too_many_channels",
+                                    f"Multichannel audio supports at most 5 channels, got "
+                                    f"{channels}.")
+            return
+        text = self._heard_text(upload[2])
+        language = fields.get("language_code") or "en"
+        if flags["use_multi_channel"] and channels > 1:
+            transcripts = []
+            for ch in range(channels):
+                doc = _stt_doc(text, seconds, language, granularity, flags["diarize"], 1,
+                               flags["tag_audio_events"], channel=ch, offset=ch * 0.05)
+                transcripts.append(doc)
+            self._send_json(200, {"transcripts": transcripts,
+                                  "transcription_id": _new_id(self.fake._rng),
+                                  "audio_duration_secs": seconds})
+            return
+        doc = _stt_doc(text, seconds, language, granularity, flags["diarize"],
+                       num_speakers or 2, flags["tag_audio_events"])
+        doc["transcription_id"] = _new_id(self.fake._rng)
+        doc["audio_duration_secs"] = seconds
+        self._send_json(200, doc)
+
+    def _forced_alignment(self, raw: bytes) -> None:
+        parsed = self._form(raw)
+        if parsed is None:
+            return
+        fields, upload = parsed
+        errors: list[dict[str, Any]] = []
+        if upload is None:
+            errors.append(_err("missing", ["body", "file"], "Field required", None))
+        text = fields.get("text")
+        if text is None:
+            errors.append(_err("missing", ["body", "text"], "Field required", None))
+        elif not text.strip():
+            errors.append(_err("string_too_short", ["body", "text"],
+                               "String should have at least 1 character", text,
+                               {"min_length": 1}))
+        elif len(text) > 675_000:
+            errors.append(_err("string_too_long", ["body", "text"],
+                               "String should have at most 675000 characters", text[:20],
+                               {"max_length": 675_000}))
+        if errors:
+            self._send_422(errors)
+            return
+        assert upload is not None and text is not None
+        facts = self._upload_limits(upload)
+        if facts is None:
+            return
+        seconds = facts[0]
+        # §11 fake: words split on whitespace, times spread evenly; characters include spaces.
+        slot = seconds / max(1, len(text))
+        chars = [{"text": c, "start": round(i * slot, 3), "end": round((i + 1) * slot, 3)}
+                 for i, c in enumerate(text)]
+        words = [{"text": m.group(), "start": round(m.start() * slot, 3),
+                  "end": round(m.end() * slot, 3), "loss": 0.1}
+                 for m in re.finditer(r"\S+", text)]
+        self._send_json(200, {"characters": chars, "words": words, "loss": 0.1})
 
 
 def _alignment(text: str, slot_s: float, a: int, b: int, offset: float) -> dict[str, Any] | None:
