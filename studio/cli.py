@@ -17,7 +17,10 @@ from pathlib import Path
 from studio import __version__
 from studio.core.errors import StudioError
 
-SUBCOMMANDS = ("import", "info", "export-text", "sample", "render", "voices", "export")
+SUBCOMMANDS = (
+    "import", "info", "export-text", "sample", "render", "voices", "export",
+    "transcribe", "align", "subtitles",
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,6 +89,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from studio.cli_export import add_parser as add_export_parser
 
     add_export_parser(sub)
+
+    from studio.cli_transcript import add_parsers as add_transcript_parsers
+
+    add_transcript_parsers(sub)
     return parser
 
 
@@ -220,6 +227,14 @@ def _cmd_voices(args: argparse.Namespace) -> int:
     return cmd_voices(args)
 
 
+def _cmd_transcript(args: argparse.Namespace) -> int:
+    from studio import cli_transcript
+
+    handler = getattr(cli_transcript, f"cmd_{args.command}")
+    status: int = handler(args)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``studio`` command; return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -242,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "render": _cmd_render,
         "voices": _cmd_voices,
         "export": _cmd_export,
+        "transcribe": _cmd_transcript,
+        "align": _cmd_transcript,
+        "subtitles": _cmd_transcript,
     }
     # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
     # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.
