@@ -402,7 +402,9 @@ def _clean_vtt(text: str) -> tuple[str, list[str]]:
             continue
         match = _VTT_VOICE.search(block)
         voices.append(match.group(1).strip() if match else "")
-        kept.append(block)
+        lines = block.split("\n")
+        timing = next(i for i, line in enumerate(lines) if "-->" in line)
+        kept.append("\n".join(lines[timing:]))  # pysubs2 reads an identifier as text
     return "\n\n".join(kept) + "\n", voices
 
 

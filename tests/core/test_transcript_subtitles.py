@@ -1,0 +1,149 @@
+"""Subtitle cues under rules, cue edits, and SRT/VTT checked by independent parsers."""
+
+from __future__ import annotations
+
+import io as stdio
+import re
+
+import pytest
+import srt
+import webvtt
+
+from studio.core.errors import EditError
+from studio.core.transcript.model import (
+    Segment,
+    SegmentId,
+    Transcript,
+    add_speaker,
+    words_from_text,
+)
+from studio.core.transcript.subtitles import (
+    CueProblem,
+    SubtitleRules,
+    add_cue,
+    build_cues,
+    cue_problems,
+    cues_from,
+    delete_cue,
+    export_subtitles,
+    load_subtitles,
+    merge_cues,
+    retime_cue,
+    split_cue,
+    track_problems,
+    transcript_from_subtitles,
+)
+
+TEXT = (
+    "It was the best of times, it was the worst of times, it was the age of wisdom, it was "
+    "the age of foolishness. It was the epoch of belief & <incredulity>, it was the season of "
+    "Light --> it was the season of Darkness. We had everything before us, we had nothing "
+    "before us. Yes!"
+)
+
+
+def _transcript(text: str = TEXT, seconds: float = 30.0) -> Transcript:
+    t = Transcript(duration=seconds + 1)
+    speaker = add_speaker(t, "Narrator").speakers
+    sid = next(iter(speaker))
+    t.segments.append(Segment(SegmentId("s1"), 0.5, seconds, sid, text,  # type: ignore[arg-type]
+                              words_from_text(text, 0.5, seconds)))
+    return t
+
+
+def _vtt_grammar(text: str) -> None:
+    """A strict check of the WebVTT cue grammar our files use."""
+    assert text.startswith("WEBVTT\n\n")
+    time = r"\d{2,}:\d{2}:\d{2}\.\d{3}"
+    for block in text.strip().split("\n\n")[1:]:
+        lines = block.split("\n")
+        if "-->" not in lines[0]:
+            lines = lines[1:]  # cue identifier
+        assert re.fullmatch(rf"{time} --> {time}", lines[0]), lines[0]
+        for line in lines[1:]:
+            assert line and "-->" not in line and "<" not in line
+            assert not re.search(r"&(?!amp;|lt;|gt;)", line)
+
+
+@pytest.mark.parametrize("rules", [SubtitleRules(), SubtitleRules(max_chars_per_line=20,
+                                                                  max_lines=1)])
+def test_built_cues_keep_the_rules_and_parse_independently(rules: SubtitleRules) -> None:
+    t = _transcript()
+    track = build_cues(t, rules)
+    assert len(track.cues) > 3
+    for problems in track_problems(track):
+        assert not problems & {CueProblem.LINE_TOO_LONG, CueProblem.TOO_MANY_LINES,
+                               CueProblem.OVERLAP, CueProblem.GAP_TOO_SMALL,
+                               CueProblem.TOO_LONG}
+    words = " ".join(c.text.replace("\n", " ") for c in track.cues).split()
+    assert words == TEXT.split()
+
+    parsed_srt = list(srt.parse(export_subtitles(track, "srt")))
+    assert len(parsed_srt) == len(track.cues)
+    for cue, item in zip(track.cues, parsed_srt, strict=True):
+        assert item.start.total_seconds() == pytest.approx(cue.start, abs=0.001)
+        assert item.end.total_seconds() == pytest.approx(cue.end, abs=0.001)
+        assert item.content == cue.text.replace("-->", "->")
+        assert all(len(line) <= rules.max_chars_per_line for line in item.content.split("\n"))
+        assert len(item.content.split("\n")) <= rules.max_lines
+
+    vtt_text = export_subtitles(track, "vtt")
+    _vtt_grammar(vtt_text)
+    parsed_vtt = webvtt.from_buffer(stdio.StringIO(vtt_text))
+    assert len(parsed_vtt) == len(track.cues)
+    for cue, item in zip(track.cues, parsed_vtt, strict=True):
+        assert item.start_in_seconds + item.start_time.milliseconds / 1000 == pytest.approx(
+            cue.start, abs=0.001)
+        assert len(item.text.split("\n")) <= rules.max_lines
+    assert "&amp;" in vtt_text and "&lt;incredulity&gt;" in vtt_text
+
+
+def test_each_cue_reports_the_rules_it_breaks() -> None:
+    rules = SubtitleRules(max_chars_per_line=10, max_lines=1, min_duration=1.0,
+                          max_duration=3.0, min_gap=0.2, max_chars_per_second=5)
+    track = cues_from([(0.0, 0.5, "far too long a line\nand two"), (0.6, 5.0, "ok"),
+                       (4.0, 6.0, "")])
+    track.rules = rules
+    assert cue_problems(track, 0) == {CueProblem.LINE_TOO_LONG, CueProblem.TOO_MANY_LINES,
+                                      CueProblem.TOO_SHORT, CueProblem.GAP_TOO_SMALL,
+                                      CueProblem.TOO_FAST}
+    assert cue_problems(track, 1) == {CueProblem.TOO_LONG, CueProblem.OVERLAP}
+    assert CueProblem.EMPTY in cue_problems(track, 2)
+
+
+def test_cue_edits_never_overlap() -> None:
+    track = cues_from([(0.0, 2.0, "one two"), (3.0, 4.0, "three")])
+    changes = split_cue(track, track.cues[0].id, 3)
+    assert [c.text for c in track.cues] == ["one", "two", "three"] and changes.added
+    assert track.cues[0].end == track.cues[1].start
+    merge_cues(track, track.cues[0].id)
+    assert [c.text for c in track.cues] == ["one two", "three"]
+    with pytest.raises(EditError, match="overlap"):
+        add_cue(track, 1.5, 3.5, "x")
+    add_cue(track, 2.2, 2.8, "between")
+    retime_cue(track, track.cues[1].id, 1.0, 3.5)  # clamped to the neighbours
+    assert (track.cues[1].start, track.cues[1].end) == (2.0, 3.0)
+    with pytest.raises(EditError):
+        retime_cue(track, track.cues[1].id, 1.0, 3.5, clamp=False)
+    delete_cue(track, track.cues[1].id)
+    assert all(a.end <= b.start for a, b in zip(track.cues, track.cues[1:], strict=False))
+
+
+def test_import_srt_and_vtt_with_voices(tmp_path) -> None:
+    (tmp_path / "a.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:02,500\nHello <i>there</i>\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nSecond line\nwraps\n\n", encoding="utf-8")
+    t = transcript_from_subtitles(tmp_path / "a.srt")
+    assert [s.text for s in t.segments] == ["Hello there", "Second line wraps"]
+    assert t.segments[0].start == 1.0 and t.segments[0].words_stale
+    (tmp_path / "b.vtt").write_text(
+        "WEBVTT\n\nNOTE a comment\n\n00:01.000 --> 00:02.000\n<v Alice>Hi &amp; bye\n\n"
+        "c2\n00:00:02.500 --> 00:00:03.000 align:start\n<v Bob>Yo\n", encoding="utf-8")
+    t = transcript_from_subtitles(tmp_path / "b.vtt")
+    assert [s.text for s in t.segments] == ["Hi & bye", "Yo"]
+    assert [s.name for s in t.speakers] == ["Alice", "Bob"]
+    track, _ = load_subtitles(tmp_path / "b.vtt")
+    assert len(track.cues) == 2
+    (tmp_path / "bad.vtt").write_text("hello", encoding="utf-8")
+    with pytest.raises(Exception, match="bad.vtt"):
+        transcript_from_subtitles(tmp_path / "bad.vtt")
