@@ -160,7 +160,7 @@ def test_json_round_trip_and_copy_is_independent(tmp_path) -> None:
     assert io.load_transcript(tmp_path / "el.json").segments[0].text == "Hello there."
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "narrator-studio-transcript", "segments": [{"start": 1}]}')
-    with pytest.raises(io.TranscriptFormatError, match="bad.json"):
+    with pytest.raises(io.TranscriptFormatError, match=r"bad\.json"):
         io.load_json(bad)
 
 

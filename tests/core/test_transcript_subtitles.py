@@ -145,5 +145,5 @@ def test_import_srt_and_vtt_with_voices(tmp_path) -> None:
     track, _ = load_subtitles(tmp_path / "b.vtt")
     assert len(track.cues) == 2
     (tmp_path / "bad.vtt").write_text("hello", encoding="utf-8")
-    with pytest.raises(Exception, match="bad.vtt"):
+    with pytest.raises(Exception, match=r"bad\.vtt"):
         transcript_from_subtitles(tmp_path / "bad.vtt")
