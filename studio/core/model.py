@@ -208,14 +208,41 @@ class Chapter:
 
 
 @dataclass(frozen=True, slots=True)
+class PronunciationRule:
+    """One dictionary rule: a grapheme (word or phrase) and how to say it.
+
+    ``kind`` is ``"alias"`` (``replacement`` is text to say instead) or ``"phoneme"``
+    (``replacement`` is phonemes in ``alphabet``: ``"ipa"`` or ``"cmu-arpabet"``).
+    ``alternates`` (kind, text, alphabet), ``role`` and ``examples`` carry what a PLS lexeme
+    holds besides its preferred pronunciation, so PLS files round-trip without loss.
+    """
+
+    grapheme: str
+    kind: str
+    replacement: str
+    alphabet: str = ""
+    case_sensitive: bool = True
+    word_boundaries: bool = True
+    alternates: tuple[tuple[str, str, str], ...] = ()
+    role: str = ""
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DictionaryRef:
-    """A pronunciation dictionary the project uses, at a given version."""
+    """A pronunciation dictionary the project uses, at a given version.
+
+    ``rules`` is ``None`` for a dictionary known only by reference (its rules live on the
+    engine); such a dictionary counts by version in :func:`block_inputs`.
+    """
 
     id: DictionaryId
     name: str
     version: int = 1
     engine_dictionary_id: str | None = None
     engine_version_id: str | None = None
+    rules: tuple[PronunciationRule, ...] | None = None
+    language: str = "en-US"
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +354,26 @@ def block_inputs(project: Project, block: Block) -> dict[str, Any]:
         "model": model,
         "voice": voice.engine_fingerprint() if voice else None,
         "spans": spans,
-        "dictionaries": [[d.id, d.version] for d in project.dictionaries],
+        "dictionaries": _dictionary_inputs(project, block.text),
     }
+
+
+def _dictionary_inputs(project: Project, text: str) -> list[Any]:
+    """Return what of the dictionaries reaches ``text``: the rules that apply to it.
+
+    A rule edit then makes stale only the paragraphs containing an affected word. A
+    dictionary without local rules counts by version, as before rules were kept locally.
+    """
+    if not project.dictionaries:
+        return []
+    from studio.core.lexicon.match import applied_rules  # the lexicon imports this module
+
+    out: list[Any] = [[d.id, d.version] for d in project.dictionaries if d.rules is None]
+    out.extend(
+        [r.grapheme, r.kind, r.replacement, r.alphabet]
+        for r in applied_rules(project.dictionaries, text)
+    )
+    return out
 
 
 def inputs_hash(project: Project, block: Block) -> str:

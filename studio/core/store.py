@@ -10,7 +10,7 @@ Identification and versions: ``PRAGMA application_id`` marks the file as ours an
 copying the original beside it); newer, foreign or damaged files are refused with a
 :class:`ProjectFormatError` and never written to.
 
-Schema, version 2 (see :data:`SCHEMA`):
+Schema, version 3 (see :data:`SCHEMA`):
 
 ``meta``         key/value facts about the file (``created_by``, ``created``) and the
                  project's cover image (key ``cover``, the JPEG or PNG bytes as a BLOB;
@@ -29,7 +29,8 @@ Schema, version 2 (see :data:`SCHEMA`):
 ``take_coarse``  one row per take: its coarse min/max peak summary (int8 pairs, ~3 s a bin)
 ``take_fine``    and its fine one (~12 ms a bin); apart from the audio and from each other
                  so opening a long chapter's waveform reads a few pages (version 2).
-``dictionaries`` pronunciation dictionary references, ordered.
+``dictionaries`` pronunciation dictionaries, ordered: reference, version, language and the
+                 rules as JSON (``NULL``: known only by reference; version 3).
 ``exports``      finished exports.
 """
 
@@ -63,6 +64,7 @@ from studio.core.model import (
     PeakSummary,
     Project,
     ProjectId,
+    PronunciationRule,
     Take,
     TakeId,
     Voice,
@@ -73,7 +75,7 @@ from studio.core.model import (
 
 LEVELS = ("fine", "coarse")  # peak summary resolutions
 APPLICATION_ID = 0x4E535444  # "NSTD": marks a Narrator Studio project file
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SUFFIX = ".studio"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -216,7 +218,9 @@ CREATE TABLE dictionaries (
     name                 TEXT NOT NULL,
     version              INTEGER NOT NULL,
     engine_dictionary_id TEXT,
-    engine_version_id    TEXT
+    engine_version_id    TEXT,
+    rules                TEXT,
+    language             TEXT NOT NULL DEFAULT 'en-US'
 );
 CREATE TABLE exports (
     id          TEXT PRIMARY KEY,
@@ -252,8 +256,26 @@ def _peaks_to_own_tables(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE take_media DROP COLUMN {column}")
 
 
+def _dictionary_rules(conn: sqlite3.Connection) -> None:
+    """Version 2 -> 3: dictionaries keep their rules and language in the project file.
+
+    Existing dictionaries get ``rules = NULL`` (known only by reference), so their
+    paragraphs' cache keys, and so their takes, stay as they were.
+    """
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(dictionaries)")}
+    if "rules" not in columns:
+        conn.execute("ALTER TABLE dictionaries ADD COLUMN rules TEXT")
+    if "language" not in columns:
+        conn.execute(
+            "ALTER TABLE dictionaries ADD COLUMN language TEXT NOT NULL DEFAULT 'en-US'"
+        )
+
+
 #: ``MIGRATIONS[n]`` upgrades a version-``n`` file to version ``n + 1``.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _peaks_to_own_tables}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _peaks_to_own_tables,
+    2: _dictionary_rules,
+}
 
 
 def _configure(conn: sqlite3.Connection) -> None:
@@ -265,6 +287,23 @@ def _configure(conn: sqlite3.Connection) -> None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _rules_to_json(rules: Iterable[PronunciationRule]) -> str:
+    return _dumps([
+        [r.grapheme, r.kind, r.replacement, r.alphabet, r.case_sensitive, r.word_boundaries,
+         [list(a) for a in r.alternates], r.role, list(r.examples)]
+        for r in rules
+    ])
+
+
+def _rules_from_json(data: str) -> tuple[PronunciationRule, ...]:
+    return tuple(
+        PronunciationRule(str(g), str(k), str(t), str(a), bool(cs), bool(wb),
+                          tuple((str(x), str(y), str(z)) for x, y, z in alts), str(role),
+                          tuple(str(e) for e in examples))
+        for g, k, t, a, cs, wb, alts, role, examples in json.loads(data)
+    )
 
 
 def _check_header(path: Path) -> None:
@@ -490,10 +529,11 @@ class ProjectStore:
             voice = Voice(VoiceId(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
             project.voices[voice.id] = voice
         project.dictionaries = [
-            DictionaryRef(DictionaryId(r[0]), r[1], r[2], r[3], r[4])
+            DictionaryRef(DictionaryId(r[0]), r[1], r[2], r[3], r[4],
+                          None if r[5] is None else _rules_from_json(r[5]), r[6])
             for r in c.execute(
-                "SELECT id, name, version, engine_dictionary_id, engine_version_id "
-                "FROM dictionaries ORDER BY position"
+                "SELECT id, name, version, engine_dictionary_id, engine_version_id, rules, "
+                "language FROM dictionaries ORDER BY position"
             )
         ]
         project.exports = [
@@ -720,8 +760,9 @@ class ProjectStore:
         self._conn.execute("DELETE FROM dictionaries")
         self._conn.executemany(
             "INSERT INTO dictionaries(id, position, name, version, engine_dictionary_id, "
-            "engine_version_id) VALUES (?,?,?,?,?,?)",
-            [(d.id, i, d.name, d.version, d.engine_dictionary_id, d.engine_version_id)
+            "engine_version_id, rules, language) VALUES (?,?,?,?,?,?,?,?)",
+            [(d.id, i, d.name, d.version, d.engine_dictionary_id, d.engine_version_id,
+              None if d.rules is None else _rules_to_json(d.rules), d.language)
              for i, d in enumerate(p.dictionaries)],
         )
 
