@@ -3,6 +3,7 @@ transcript. PocketSphinx and espeak-ng run for real; nothing touches the network
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -111,14 +112,14 @@ def test_long_espeak_speech_aligns_in_chunks_against_espeaks_word_events(espeak_
     assert np.median(errors) < 0.05
     assert np.percentile(errors, 90) < 0.15  # no drift across chunks
     assert progress and progress[-1] == 1.0 and len(progress) >= 2  # chunk by chunk
-    assert all(a.start <= b.start for a, b in zip(words, words[1:], strict=False))
+    assert all(a.start <= b.start for a, b in itertools.pairwise(words))
 
 
 def test_align_words_recomputes_only_the_edited_segments(espeak_speech) -> None:
     from studio.core.transcript.io import words_to_transcript
     from studio.core.transcript.model import Word
 
-    path, text, ref = espeak_speech
+    path, _text, ref = espeak_speech
     heard = PARAGRAPHS[0].replace("famished", "famous").split()  # a transcription mistake
     stream = [(Word(tok, start, start + 0.2), "speaker_0")
               for tok, (_, start) in zip(heard, ref, strict=False)]
