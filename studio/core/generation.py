@@ -31,6 +31,7 @@ import numpy as np
 
 from studio.core.catalog import ModelInfo, model_info
 from studio.core.engines import SpeechRequest, SpeechResult, VoiceParams
+from studio.core.lexicon.match import applied_rules
 from studio.core.model import (
     Block,
     BlockId,
@@ -277,6 +278,11 @@ def _chapter_jobs(
 ) -> None:
     blocks = chapter.blocks
     last_job_of: dict[BlockId, str] = {}
+    # Uploaded dictionaries, at most 3 per request (the API's limit), in the project's order.
+    locators = tuple(
+        (d.engine_dictionary_id, d.engine_version_id)
+        for d in project.dictionaries if d.engine_dictionary_id
+    )[:3]
     for index, block in enumerate(blocks):
         if block.id not in todo:
             continue
@@ -328,6 +334,9 @@ def _chapter_jobs(
                             parts[n - 1][0][-CONTEXT_CHARS:] if stitch else None),
                         next_text=next_text if n == len(parts) - 1 else (
                             parts[n + 1][0][:CONTEXT_CHARS] if stitch else None),
+                        dictionary_locators=locators,
+                        lexicon=tuple(applied_rules(project.dictionaries, text))
+                        if part_voice.engine == "offline" and project.dictionaries else (),
                     ),
                     inputs_hash=todo[block.id],
                     voice_id=voice.id,

@@ -11,7 +11,7 @@ from enum import Flag, auto
 from typing import Any, Protocol, runtime_checkable
 
 from studio.core.errors import CancelToken, StudioError
-from studio.core.model import CharTimings, WordTiming
+from studio.core.model import CharTimings, PronunciationRule, WordTiming
 
 
 class Capability(Flag):
@@ -79,6 +79,8 @@ class SpeechRequest:
     previous_text: str | None = None
     next_text: str | None = None
     dictionary_locators: tuple[tuple[str, str | None], ...] = ()  # (dictionary id, version id)
+    # Pronunciation rules applying to ``text``, for engines that apply them locally (offline).
+    lexicon: tuple[PronunciationRule, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

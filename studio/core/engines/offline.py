@@ -46,7 +46,7 @@ from studio.core.engines import (
     VoiceNotFound,
 )
 from studio.core.errors import Cancelled, CancelToken
-from studio.core.model import CharTimings, WordTiming
+from studio.core.model import CharTimings, PronunciationRule, WordTiming
 
 MODEL_ID: Final = "offline-espeak"
 MAX_CHARACTERS: Final = 100_000
@@ -68,6 +68,7 @@ _AUDIO_OUTPUT_SYNCHRONOUS: Final = 2
 _POS_CHARACTER: Final = 1
 _CHARS_UTF8: Final = 1
 _SSML: Final = 0x10
+_PHONEMES: Final = 0x100  # espeakPHONEMES: read [[...]] as espeak phoneme input
 _PARAM_RATE: Final = 1
 _EVENT_LIST_TERMINATED: Final = 0
 _EVENT_WORD: Final = 1
@@ -248,7 +249,8 @@ class _Espeak:
             return 1
         return 0
 
-    def synthesize(self, voice: str, wpm: int, ssml: str, cancel: CancelToken | None) -> _Capture:
+    def synthesize(self, voice: str, wpm: int, ssml: str, cancel: CancelToken | None,
+                   phonemes: bool = False) -> _Capture:
         """Speak SSML text with a voice at a rate; return what the callback collected."""
         if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
             raise VoiceNotFound(f"The offline voice {voice!r} could not be loaded.")
@@ -258,7 +260,8 @@ class _Espeak:
         self._capture = capture
         try:
             status = self.lib.espeak_Synth(
-                data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | _SSML, None, None
+                data, len(data), 0, _POS_CHARACTER, 0,
+                _CHARS_UTF8 | _SSML | (_PHONEMES if phonemes else 0), None, None
             )
             self.lib.espeak_Synchronize()
         finally:
@@ -442,6 +445,7 @@ class _Prepared:
     origin: tuple[int, ...]  # origin[i] = index in the original text of ssml[i]
     words: tuple[tuple[int, int], ...]  # [start, end) of each spoken word in the original
     breaks: tuple[tuple[int, float], ...]  # (index in ssml, seconds) of each break tag
+    phonemes: bool = False  # the SSML holds [[...]] phoneme input (from phoneme rules)
 
 
 def _break_seconds(tag: str) -> float:
@@ -454,13 +458,34 @@ def _break_seconds(tag: str) -> float:
     return min(max(seconds, 0.0), _MAX_BREAK_S)
 
 
-def _prepare(text: str) -> _Prepared:
+def _prepare(text: str, lexicon: tuple[PronunciationRule, ...] = ()) -> _Prepared:
     """Turn request text into espeak SSML, keeping a map back to ``text`` positions.
 
     Break tags are taken out of the text and come back as silence inserted into the audio
     (see _insert_breaks): espeak's own SSML break *replaces* the pause after punctuation, so
     "Done. <break time="0.3s"/> Next" would come out shorter than without the tag.
+
+    Pronunciation rules in ``lexicon`` are applied here: an alias replaces its word, a
+    phoneme rule becomes espeak phoneme input ``[[...]]``; both keep pointing back at the
+    original word, so timings stay on the text as written.
     """
+    rules: dict[int, tuple[int, str]] = {}  # start -> (end, what espeak is sent instead)
+    if lexicon:
+        from studio.core.lexicon.match import Matcher
+        from studio.core.lexicon.phonemes import PhonemeError, to_espeak
+
+        for hit in Matcher(lexicon).find(text):
+            rule = hit.rule
+            if rule.kind == "alias":
+                rules[hit.start] = (hit.end, "".join(_ESCAPES.get(c, c) for c in
+                                                     rule.replacement if c not in "[]\0"))
+            else:
+                try:
+                    spelled = to_espeak(rule.replacement, rule.alphabet)
+                    rules[hit.start] = (hit.end, f" [[{spelled}]] ")
+                except PhonemeError:
+                    continue  # an unreadable rule leaves the word as written
+    use_phonemes = any(sent.startswith(" [[") for _, sent in rules.values())
     pieces: list[str] = []
     origin: list[int] = []
     breaks: list[tuple[int, float]] = []
@@ -471,10 +496,19 @@ def _prepare(text: str) -> _Prepared:
         origin.extend([source] * len(chunk))
 
     def emit_text(start: int, stop: int) -> None:
-        for index in range(start, stop):
+        index = start
+        while index < stop:
+            rule = rules.get(index)
+            if rule is not None and rule[0] <= stop:
+                emit(rule[1], index)
+                index = rule[0]
+                continue
             char = text[index]
+            if char == "[" and use_phonemes:
+                char = "("  # user text must not open phoneme input
             if char != "\0":  # would end the C string
                 emit(_ESCAPES.get(char, char), index)
+            index += 1
 
     cursor = 0
     for match in _MARKUP_RE.finditer(text):
@@ -500,7 +534,7 @@ def _prepare(text: str) -> _Prepared:
     words = tuple(
         (found.start(), found.end()) for found in re.finditer(r"\S+", "".join(masked))
     )
-    return _Prepared("".join(pieces), tuple(origin), words, tuple(breaks))
+    return _Prepared("".join(pieces), tuple(origin), words, tuple(breaks), use_phonemes)
 
 
 def _frame_peaks(pcm: npt.NDArray[np.int16]) -> npt.NDArray[np.int32]:
@@ -705,6 +739,27 @@ def _words_per_minute(speed: float) -> int:
     return max(_MIN_WPM, min(_MAX_WPM, round(_DEFAULT_WPM * speed)))
 
 
+def text_to_phonemes(text: str, voice: str = "en-us") -> str:
+    """Return the IPA espeak-ng would speak for plain ``text`` (what a rule would change)."""
+    with _LOCK:
+        runtime = _runtime_locked()
+        lib = runtime.lib
+        lib.espeak_TextToPhonemes.argtypes = (ctypes.POINTER(ctypes.c_void_p), ctypes.c_int,
+                                              ctypes.c_int)
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        if lib.espeak_SetVoiceByName(_resolve_voice(voice, runtime.catalog).encode()) != 0:
+            raise VoiceNotFound(f"The offline voice {voice!r} could not be loaded.")
+        buffer = ctypes.create_string_buffer(text.replace("\0", " ").encode("utf-8"))
+        pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+        out: list[str] = []
+        while pointer.value:
+            # mode 2: IPA; the pointer advances clause by clause and ends NULL
+            chunk = lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, 0x02)
+            if chunk:
+                out.append(chunk.decode("utf-8", "replace"))
+        return " ".join(out).strip()
+
+
 class OfflineEngine:
     """Speak with espeak-ng on this computer: no key, no network, no cost."""
 
@@ -726,7 +781,8 @@ class OfflineEngine:
         ``request.output_format``, ``model_id`` and stitching fields are ignored: the result
         is always ``wav_22050``. ``<break time="…"/>`` tags add that much silence (up to 3 s)
         between the words around them; phoneme tags and v3 audio tags such as ``[whispers]``
-        are dropped.
+        are dropped. ``request.lexicon`` rules are applied (aliases as text, phoneme rules
+        as espeak phoneme input).
 
         Raises:
             VoiceNotFound: ``request.voice_id`` is not an offline voice.
@@ -747,14 +803,15 @@ class OfflineEngine:
             )
         wpm = _words_per_minute(request.params.speed)
         voice = _resolve_voice(request.voice_id, _catalog())
-        prepared = _prepare(text)
+        prepared = _prepare(text, request.lexicon)
 
         # Queue behind other requests without becoming deaf to cancellation.
         while not _LOCK.acquire(timeout=_LOCK_POLL_S):
             if cancel is not None:
                 cancel.raise_if_cancelled(what)
         try:
-            capture = _runtime_locked().synthesize(voice, wpm, prepared.ssml, cancel)
+            capture = _runtime_locked().synthesize(voice, wpm, prepared.ssml, cancel,
+                                                   prepared.phonemes)
         finally:
             _LOCK.release()
 
@@ -781,4 +838,5 @@ class OfflineEngine:
         )
 
 
-__all__ = ["MAX_CHARACTERS", "MODEL_ID", "OUTPUT_FORMAT", "SAMPLE_RATE", "OfflineEngine"]
+__all__ = ["MAX_CHARACTERS", "MODEL_ID", "OUTPUT_FORMAT", "SAMPLE_RATE", "OfflineEngine",
+           "text_to_phonemes"]
