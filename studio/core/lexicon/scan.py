@@ -1,0 +1,176 @@
+"""Manuscript scan: the words no lexicon knows, before credits are spent on them.
+
+A word is known when the CMU dictionary shipped with PocketSphinx has it or a project rule
+covers it. What is left is sorted into names, invented words, acronyms, numbers, years and
+currencies, with counts, where they occur (chapter, paragraph) and a suggested rule or
+spoken form ("£5" -> "five pounds", "1887" -> "eighteen eighty-seven").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+from studio.core.lexicon.match import matcher_for
+from studio.core.model import Project, speakable_text
+
+_TOKEN: Final = re.compile(
+    r"(?P<money>[£$€]\d[\d,]*(?:\.\d\d)?)|(?P<num>\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?)"
+    r"|(?P<word>[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*)"
+)
+_ONES: Final = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+)
+_TENS: Final = (
+    "_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_ORDINAL: Final = {"one": "first", "two": "second", "three": "third", "five": "fifth",
+                   "eight": "eighth", "nine": "ninth", "twelve": "twelfth"}
+_CURRENCY: Final = {"£": ("pound", "pounds", "penny", "pence"),
+                    "$": ("dollar", "dollars", "cent", "cents"),
+                    "€": ("euro", "euros", "cent", "cents")}
+
+
+def number_words(n: int) -> str:
+    """Return ``n`` in English words ("one hundred twenty-three")."""
+    if n < 0:
+        return "minus " + number_words(-n)
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + (f"-{_ONES[n % 10]}" if n % 10 else "")
+    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand"),
+                       (100, "hundred")):
+        if n >= size:
+            head = f"{number_words(n // size)} {name}"
+            return head + (f" {number_words(n % size)}" if n % size else "")
+    raise AssertionError(n)
+
+
+def year_words(n: int) -> str:
+    """Return a year as said aloud ("eighteen eighty-seven", "nineteen oh five")."""
+    high, low = divmod(n, 100)
+    if low == 0:
+        return f"{number_words(high)} hundred"
+    return f"{number_words(high)} {'oh ' + _ONES[low] if low < 10 else number_words(low)}"
+
+
+def ordinal_words(n: int) -> str:
+    """Return ``n`` as an ordinal ("twenty-second")."""
+    words = number_words(n)
+    head, sep, last = words.rpartition("-") if "-" in words.split()[-1] else words.rpartition(
+        " ")
+    if last in _ORDINAL:
+        last = _ORDINAL[last]
+    elif last.endswith("y"):
+        last = last[:-1] + "ieth"
+    else:
+        last += "th"
+    return head + sep + last
+
+
+def spoken_form(token: str) -> tuple[str, str]:
+    """Return (kind, spoken form) of a number, year or currency token."""
+    if token[0] in _CURRENCY:
+        one, many, sub_one, sub_many = _CURRENCY[token[0]]
+        whole, _, cents = token[1:].replace(",", "").partition(".")
+        n = int(whole)
+        said = f"{number_words(n)} {one if n == 1 else many}"
+        if cents and int(cents):
+            c = int(cents)
+            said += f" and {number_words(c)} {sub_one if c == 1 else sub_many}"
+        return "currency", said
+    plain = token.replace(",", "")
+    if plain[-2:] in ("st", "nd", "rd", "th"):
+        return "number", ordinal_words(int(plain[:-2]))
+    if "." in plain:
+        whole, _, frac = plain.partition(".")
+        return "number", f"{number_words(int(whole))} point " + " ".join(
+            _ONES[int(d)] for d in frac)
+    n = int(plain)
+    if len(plain) == 4 and 1100 <= n <= 2099 and "," not in token:
+        return "year", year_words(n)
+    return "number", number_words(n)
+
+
+@lru_cache(maxsize=1)
+def cmu_words() -> frozenset[str]:
+    """Return the words of the CMU dictionary shipped with PocketSphinx (lower case)."""
+    try:
+        import pocketsphinx
+    except ImportError:
+        return frozenset()
+    path = Path(pocketsphinx.get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    words = set()
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            word = line.split(" ", 1)[0]
+            words.add(word.split("(", 1)[0])
+    return frozenset(words)
+
+
+@dataclass(slots=True)
+class UnknownWord:
+    """A word no lexicon knows: how often and where, and what to do about it."""
+
+    text: str
+    kind: str  # name, invented, acronym, number, year, currency
+    count: int = 0
+    places: list[tuple[int, int]] = field(default_factory=list)  # (chapter, paragraph), 0-based
+    suggestion: str = ""  # the spoken form, alias or phonemes proposed
+    rule_kind: str = "alias"  # the kind of rule the suggestion makes ("alias" or "phoneme")
+
+
+def scan(project: Project, known: Iterable[str] | None = None,
+         phonemize: Callable[[str], str] | None = None) -> list[UnknownWord]:
+    """Return the words of ``project`` no lexicon knows, most frequent first.
+
+    Args:
+        known: the dictionary's words (lower case); by default PocketSphinx's CMU dictionary.
+        phonemize: optional text -> IPA (the offline engine's reading), used to propose a
+            phoneme rule for names and invented words.
+    """
+    words = frozenset(known) if known is not None else cmu_words()
+    matcher = matcher_for(project.dictionaries)
+    found: dict[str, UnknownWord] = {}
+    for ci, chapter in enumerate(project.chapters):
+        for bi, block in enumerate(chapter.blocks):
+            text = speakable_text(block.text)
+            covered = [(m.start, m.end) for m in matcher.find(text)]
+            for m in _TOKEN.finditer(text):
+                if any(a <= m.start() < b for a, b in covered):
+                    continue
+                token = m.group().rstrip("’'")
+                if m.group("word"):
+                    low = token.lower().replace("’", "'")
+                    if low.endswith("'s"):
+                        low = low[:-2]
+                    parts = low.split("-")
+                    if len(token) > 1 and token.isupper() and token.isalpha():
+                        kind = "acronym"
+                    elif all(p in words for p in parts):
+                        continue
+                    else:
+                        kind = "name" if token[0].isupper() else "invented"
+                        token = token if not token.endswith(("'s", "’s")) else token[:-2]
+                else:
+                    kind = ""
+                entry = found.get(token)
+                if entry is None:
+                    entry = found[token] = UnknownWord(token, kind)
+                    if kind == "":
+                        entry.kind, entry.suggestion = spoken_form(token)
+                    elif kind == "acronym":
+                        entry.suggestion = (token.lower() if token.lower() in words
+                                            else " ".join(f"{c}." for c in token))
+                    elif phonemize is not None:
+                        entry.suggestion, entry.rule_kind = phonemize(token), "phoneme"
+                entry.count += 1
+                if not entry.places or entry.places[-1] != (ci, bi):
+                    entry.places.append((ci, bi))
+    return sorted(found.values(), key=lambda w: (-w.count, w.text))
