@@ -1087,10 +1087,15 @@ class ExportDialog(QDialog):
         """Grow to show the results without squeezing the choices (within the screen)."""
         wanted = self.sizeHint().height()
         screen = self.screen()
-        if screen is not None:
-            wanted = min(wanted, screen.availableGeometry().height() - 60)
+        area = screen.availableGeometry() if screen is not None else None
+        if area is not None:
+            wanted = min(wanted, area.height() - 60)
         if self.height() < wanted:
             self.resize(self.width(), wanted)
+        if area is not None:  # grown past the bottom of the screen: move up to keep the
+            frame = self.frameGeometry()  # buttons on it
+            if frame.bottom() > area.bottom():
+                self.move(frame.x(), max(area.top(), area.bottom() - frame.height()))
 
     def result_folder(self) -> Path | None:
         """Return the folder holding the last export's files."""

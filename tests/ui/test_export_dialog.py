@@ -123,6 +123,11 @@ def test_export_chapter_as_mp3(window: MainWindow, qtbot, tmp_path: Path) -> Non
     assert "fox.acx.csv" in dialog.reports_label.text()
     assert dialog.result_folder() == out and dialog.open_folder_button.isEnabled()
     assert sorted(p.name for p in out.iterdir()) == ["fox.acx.csv", "fox.acx.json", "fox.mp3"]
+    # Grown to show the results, the dialog keeps its buttons on the screen.
+    area = dialog.screen().availableGeometry()
+    dialog.move(dialog.x(), area.bottom() - 100)
+    dialog._fit_height()
+    assert dialog.frameGeometry().bottom() <= area.bottom()
 
     # The choices are remembered for the next export.
     again = ExportDialog(window.session, window.controller, chapter.id)
