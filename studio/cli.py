@@ -19,7 +19,7 @@ from studio.core.errors import StudioError
 
 SUBCOMMANDS = (
     "import", "info", "export-text", "sample", "render", "voices", "export",
-    "transcribe", "align", "subtitles",
+    "transcribe", "align", "subtitles", "cast", "lexicon",
 )
 
 
@@ -93,6 +93,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from studio.cli_transcript import add_parsers as add_transcript_parsers
 
     add_transcript_parsers(sub)
+
+    from studio.cli_cast import add_parsers as add_cast_parsers
+
+    add_cast_parsers(sub)
     return parser
 
 
@@ -235,6 +239,13 @@ def _cmd_transcript(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_cast(args: argparse.Namespace) -> int:
+    from studio import cli_cast
+
+    status: int = (cli_cast.cmd_cast if args.command == "cast" else cli_cast.cmd_lexicon)(args)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``studio`` command; return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -260,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "transcribe": _cmd_transcript,
         "align": _cmd_transcript,
         "subtitles": _cmd_transcript,
+        "cast": _cmd_cast,
+        "lexicon": _cmd_cast,
     }
     # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
     # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.

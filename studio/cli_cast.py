@@ -1,0 +1,139 @@
+"""``studio cast`` and ``studio lexicon``: characters and their lines; pronunciation rules."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.core.errors import StudioError
+from studio.core.model import Project
+from studio.core.store import ProjectStore
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(f"{text}\n")
+
+
+def add_parsers(sub: Any) -> None:
+    """Add the ``cast`` and ``lexicon`` subcommands."""
+    p = sub.add_parser(
+        "cast", help="list the characters who speak and their lines",
+        description="Find who speaks each quoted line (offline) and print every character "
+        "with their line count and mean confidence, then each line.")
+    p.add_argument("project", metavar="BOOK.studio", type=Path)
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--lines", action="store_true", help="also print every quoted line")
+
+    p = sub.add_parser("lexicon", help="import, export or scan pronunciation rules",
+                       description="Manage the project's pronunciation dictionaries.")
+    lex = p.add_subparsers(dest="lexicon_command", metavar="ACTION", required=True)
+    q = lex.add_parser("import", help="add a PLS file as a dictionary of the project")
+    q.add_argument("file", metavar="FILE.pls", type=Path)
+    q.add_argument("project", metavar="BOOK.studio", type=Path)
+    q.add_argument("--name", help="the dictionary's name (default: the file's name)")
+    q = lex.add_parser("export", help="write the project's rules as a PLS file")
+    q.add_argument("project", metavar="BOOK.studio", type=Path)
+    q.add_argument("-o", "--output", required=True, metavar="FILE.pls", type=Path)
+    q.add_argument("--force", action="store_true", help="replace an existing file")
+    q = lex.add_parser("scan", help="list words no lexicon knows, with a spoken form")
+    q.add_argument("project", metavar="BOOK.studio", type=Path)
+    q.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _load(path: Path) -> Project:
+    with ProjectStore.open(path, read_only=True) as store:
+        return store.load()
+
+
+def cmd_cast(args: argparse.Namespace) -> int:
+    """Print the cast sheet."""
+    from studio.core.casting.detect import detect
+
+    project = _load(args.project)
+    sheet = detect(project)
+    titles = {c.id: c.title for c in project.chapters}
+    if args.json:
+        _say(json.dumps({
+            "characters": [
+                {"id": c.id, "name": c.name, "gender": c.gender, "lines": c.lines,
+                 "words": c.words, "confidence": round(c.confidence, 2)}
+                for c in sheet.characters],
+            "lines": [
+                {"chapter": titles[ln.chapter_id], "paragraph": ln.block_id, "start": ln.start,
+                 "end": ln.end, "text": ln.text, "speaker": ln.speaker,
+                 "confidence": ln.confidence, "method": ln.method}
+                for ln in sheet.lines],
+        }, ensure_ascii=False, indent=1))
+        return 0
+    attributed = sum(1 for ln in sheet.lines if ln.speaker)
+    _say(f"{len(sheet.lines)} quoted lines, {attributed} attributed, "
+          f"{len(sheet.characters)} characters")
+    for c in sheet.characters:
+        _say(f"  {c.name:<28} {c.gender or '?':<7} {c.lines:>5} lines  "
+              f"{c.words:>6} words  confidence {c.confidence:.2f}")
+    if args.lines:
+        names = {c.id: c.name for c in sheet.characters}
+        for ln in sheet.lines:
+            who = names.get(ln.speaker or "", "(narrator)")
+            text = ln.text if len(ln.text) <= 70 else ln.text[:67] + "..."
+            _say(f"{titles[ln.chapter_id]}: {who} [{ln.confidence:.2f} {ln.method}] {text}")
+    return 0
+
+
+def cmd_lexicon(args: argparse.Namespace) -> int:
+    """Run ``studio lexicon import|export|scan``."""
+    from studio.core.lexicon import edits
+
+    if args.lexicon_command == "import":
+        try:
+            data = args.file.read_bytes()
+        except OSError as exc:
+            raise StudioError(f"{args.file}: cannot be read ({exc.strerror or exc})") from None
+        with ProjectStore.open(args.project) as store:
+            project = store.load()
+            changes = edits.import_pls(project, data, args.name or args.file.stem,
+                                       str(args.file))
+            store.save(project, changes)
+        rules = len(project.dictionaries[-1].rules or ())
+        _say(f"{args.file}: {rules} rules added; {len(changes.blocks)} paragraphs affected")
+        return 0
+    if args.lexicon_command == "export":
+        if args.output.exists() and not args.force:
+            raise StudioError(f"{args.output}: already exists (use --force to replace it)")
+        project = _load(args.project)
+        try:
+            args.output.write_bytes(edits.export_pls(project))
+        except OSError as exc:
+            raise StudioError(f"{args.output}: could not write ({exc.strerror or exc})") from None
+        rules = sum(len(d.rules or ()) for d in project.dictionaries)
+        _say(f"{args.output}: {rules} rules written")
+        return 0
+    from studio.core.lexicon.scan import scan
+
+    project = _load(args.project)
+    try:
+        from studio.core.engines.offline import text_to_phonemes
+
+        text_to_phonemes("test")
+        phonemize: Any = text_to_phonemes
+    except StudioError:
+        phonemize = None  # no offline engine here: no phoneme suggestions
+    found = scan(project, phonemize=phonemize)
+    titles = [c.title for c in project.chapters]
+    if args.json:
+        _say(json.dumps([
+            {"text": w.text, "kind": w.kind, "count": w.count, "suggestion": w.suggestion,
+             "rule": w.rule_kind,
+             "places": [{"chapter": titles[c], "paragraph": p + 1} for c, p in w.places]}
+            for w in found], ensure_ascii=False, indent=1))
+        return 0
+    _say(f"{len(found)} words no lexicon knows")
+    for w in found:
+        where = ", ".join(f"{titles[c]} ¶{p + 1}" for c, p in w.places[:3])
+        more = f" (+{len(w.places) - 3} more)" if len(w.places) > 3 else ""
+        _say(f"  {w.text:<20} {w.kind:<9} ×{w.count:<4} -> {w.suggestion or '?'}  "
+              f"[{where}{more}]")
+    return 0
