@@ -1,0 +1,146 @@
+"""Eleven v3: audio tags (list, completion, validation) and Text to Dialogue requests.
+
+Contract: ``shared/spec/elevenlabs-api.md`` §6.4 and §7; product notes §3. Tags are free
+text in square brackets; the documented ones are offered first. v3 takes no stitching,
+works best with prompts over 250 characters, and professional clones are not yet optimised
+for it; Text to Dialogue takes at most 10 distinct voices and about 2,000 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+TAGS: Final = (
+    "laughs", "laughs harder", "starts laughing", "wheezing", "whispers", "sighs", "exhales",
+    "sarcastic", "curious", "excited", "crying", "snorts", "mischievously",
+    "gunshot", "applause", "clapping", "explosion", "swallows", "gulps",
+    "strong X accent", "sings", "woo", "fart", "sad", "laughing", "whispering",
+)
+MIN_PROMPT_CHARS: Final = 250
+DIALOGUE_MAX_CHARS: Final = 2000
+DIALOGUE_MAX_VOICES: Final = 10
+_TAG: Final = re.compile(r"\[([^\[\]\n]{0,60})\]")
+
+
+def is_v3(model_id: str) -> bool:
+    """Return whether ``model_id`` is an Eleven v3 model."""
+    return model_id.startswith("eleven_v3")
+
+
+def complete_tag(text: str, cursor: int) -> list[str]:
+    """Return the tags that complete what is typed after the ``[`` before ``cursor``."""
+    start = text.rfind("[", 0, cursor)
+    if start < 0 or "]" in text[start:cursor] or "\n" in text[start:cursor]:
+        return []
+    typed = text[start + 1:cursor].lower()
+    return [t for t in TAGS if t.startswith(typed)] + [
+        t for t in TAGS if typed and typed in t and not t.startswith(typed)]
+
+
+@dataclass(frozen=True, slots=True)
+class TagIssue:
+    """A problem with a tag at ``[start, end)`` of the text."""
+
+    start: int
+    end: int
+    message: str
+    severity: str  # "warning" or "error"
+
+
+def validate_tags(text: str, model_id: str) -> list[TagIssue]:
+    """Return the tag problems: unclosed or empty tags, unknown ones, tags a model drops."""
+    issues: list[TagIssue] = []
+    for m in _TAG.finditer(text):
+        tag = m.group(1).strip().lower()
+        if not tag:
+            issues.append(TagIssue(m.start(), m.end(), "empty audio tag", "error"))
+        elif not is_v3(model_id):
+            issues.append(TagIssue(m.start(), m.end(), f"[{tag}] is stripped: only Eleven v3 "
+                                   "reads audio tags", "warning"))
+        elif tag not in TAGS and not re.fullmatch(r"strong .+ accent", tag):
+            issues.append(TagIssue(m.start(), m.end(), f"[{tag}] is not a documented tag; "
+                                   "it may work, test it first", "warning"))
+    depth_start = -1
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth_start = i
+        elif ch == "]":
+            depth_start = -1
+        elif ch == "\n" and depth_start >= 0:
+            issues.append(TagIssue(depth_start, i, "audio tag is not closed", "error"))
+            depth_start = -1
+    if depth_start >= 0:
+        issues.append(TagIssue(depth_start, len(text), "audio tag is not closed", "error"))
+    return sorted(issues, key=lambda x: x.start)
+
+
+def strip_tags(text: str) -> str:
+    """Return ``text`` without audio tags (what non-v3 models should be sent)."""
+    return re.sub(r"\s{2,}", " ", _TAG.sub(" ", text)).strip()
+
+
+def v3_warnings(text: str, model_id: str, voice_category: str = "",
+                stitching: bool = False) -> list[str]:
+    """Return the documented v3 warnings for one paragraph's request."""
+    if not is_v3(model_id):
+        return []
+    out: list[str] = []
+    if len(strip_tags(text)) < MIN_PROMPT_CHARS:
+        out.append(f"Eleven v3 is inconsistent on prompts under {MIN_PROMPT_CHARS} characters")
+    if voice_category == "professional":
+        out.append("professional voice clones are not yet optimised for Eleven v3; prefer "
+                   "an instant clone or a designed voice")
+    if stitching:
+        out.append("Eleven v3 does not support request stitching; paragraphs are generated "
+                   "without it")
+    return out
+
+
+def dialogue_requests(lines: Sequence[tuple[str, str]], *, model_id: str = "eleven_v3",
+                      stability: float | None = None,
+                      locators: Sequence[tuple[str, str | None]] = (),
+                      language_code: str | None = None) -> list[dict[str, Any]]:
+    """Return Text to Dialogue bodies for (text, voice id) lines, split to the API's limits.
+
+    A request holds at most 2,000 characters and 10 distinct voices; consecutive lines of
+    one voice are merged. Up to three dictionary locators go with each request.
+    """
+    merged: list[tuple[str, str]] = []
+    for text, voice in lines:
+        text = text.strip()
+        if not text:
+            continue
+        if merged and merged[-1][1] == voice:
+            merged[-1] = (f"{merged[-1][0]} {text}", voice)
+        else:
+            merged.append((text, voice))
+    bodies: list[dict[str, Any]] = []
+    current: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        if not current:
+            return
+        body: dict[str, Any] = {"inputs": [{"text": t, "voice_id": v} for t, v in current],
+                                "model_id": model_id}
+        if stability is not None:
+            body["settings"] = {"stability": stability}
+        if locators:
+            body["pronunciation_dictionary_locators"] = [
+                {"pronunciation_dictionary_id": d, **({"version_id": v} if v else {})}
+                for d, v in list(locators)[:3]]
+        if language_code:
+            body["language_code"] = language_code
+        bodies.append(body)
+        current.clear()
+
+    for text, voice in merged:
+        chars = sum(len(t) for t, _ in current) + len(text)
+        voices = {v for _, v in current} | {voice}
+        if current and (chars > DIALOGUE_MAX_CHARS or len(voices) > DIALOGUE_MAX_VOICES):
+            flush()
+        current.append((text, voice))
+    flush()
+    return bodies
