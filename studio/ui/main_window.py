@@ -409,6 +409,8 @@ class MainWindow(QMainWindow):
         return self.session.store if self.session is not None else None
 
     def _close_store(self) -> None:
+        if self.session is not None:
+            self.commit_pending_edit()  # the typing belongs to the project being closed
         if self.export_dialog is not None:  # its files are written before the project goes
             self.export_dialog.cancel_and_wait()
             self.export_dialog.close()
@@ -528,6 +530,7 @@ class MainWindow(QMainWindow):
         """Show the Export dialog for the open project (File ▸ Export…)."""
         if self.session is None:
             return None
+        self.commit_pending_edit()  # export what is on screen
         dialog = self.export_dialog
         if dialog is None:
             chapter = self.blocks_model.chapter
@@ -677,6 +680,7 @@ class MainWindow(QMainWindow):
     # -- closing ---------------------------------------------------------------------------------
 
     def closeEvent(self, event: object) -> None:
+        self.commit_pending_edit()  # what is being typed is kept, whatever happens next
         if self.controller is not None and self.controller.running:
             event.ignore()  # type: ignore[attr-defined]
             if self._after_stop is not None:

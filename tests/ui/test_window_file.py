@@ -296,3 +296,29 @@ def test_opening_another_project_lets_the_first_one_go(qtbot, tmp_path: Path) ->
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert destroyed == [True]
     assert window.undo_group.stacks() == [window.session.undo_stack]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("leave", ["close", "open another"])
+def test_typing_is_kept_when_the_window_closes_or_another_project_opens(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, leave: str) -> None:
+    from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+    path = create_sample_project(tmp_path / "s.studio")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_project(path)
+    window.show()
+    qtbot.waitExposed(window)
+    index = window.blocks_model.index(0)
+    window.block_view.setCurrentIndex(index)
+    window.block_view.edit(index)
+    QApplication.processEvents()
+    editor = window.block_view.findChild(QPlainTextEdit, "paragraphEditor")
+    assert editor is not None
+    editor.setPlainText(editor.toPlainText() + " TYPED")
+    if leave == "close":
+        window.close()
+    else:
+        window.open_project(create_sample_project(tmp_path / "other.studio"))
+    with ProjectStore.open(path, read_only=True) as store:
+        assert store.load().chapters[0].blocks[0].text.endswith(" TYPED")
