@@ -420,6 +420,12 @@ class Generation:
     body: dict[str, Any] = field(repr=False, default_factory=dict)
     started: float = 0.0
     finished: float | None = None
+    #: what was "said" once the located dictionaries' rules applied (§14), and each applied
+    #: rule: ``{"string_to_replace", "type", "effect": "alias"|"phoneme"|"skipped", "start"}``
+    spoken_text: str = ""
+    pronunciation: list[dict[str, Any]] = field(default_factory=list)
+    #: Text to Dialogue (§7): the request's inputs, ``[(text, voice_id), ...]``
+    inputs: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -714,6 +720,220 @@ def _group_characters(text: str, target: int = 24) -> list[tuple[int, int]]:
     return groups or [(0, n)]
 
 
+# --------------------------------------------------------------------------- pronunciation (§14)
+
+#: §6.3/§14: the only models that honour phoneme rules; the others silently skip the word.
+PHONEME_MODELS: tuple[str, ...] = ("eleven_flash_v2", "eleven_turbo_v2", "eleven_monolingual_v1")
+_PLS_NS = "http://www.w3.org/2005/01/pronunciation-lexicon"
+_WORKSPACE_ACCESS = ("admin", "editor", "commenter", "viewer")
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _rule_pattern(rule: dict[str, Any]) -> re.Pattern[str]:
+    s: str = rule["string_to_replace"]
+    pattern = re.escape(s)
+    if rule.get("word_boundaries") is not False:
+        if _is_word_char(s[0]):
+            pattern = r"(?<!\w)" + pattern
+        if _is_word_char(s[-1]):
+            pattern += r"(?!\w)"
+    return re.compile(pattern, 0 if rule.get("case_sensitive") is not False else re.IGNORECASE)
+
+
+@dataclass
+class _Speech:
+    """What the fake "says" for ``text`` once dictionary rules applied (§6.3, §14).
+
+    Alias rules replace the words; phoneme rules are said as their phonemes by the models in
+    ``PHONEME_MODELS`` and silently skipped (said as nothing) by every other model. Matching is
+    case-sensitive unless a rule says ``case_sensitive: false``, on word boundaries unless
+    ``word_boundaries: false``, leftmost first, and the first rule in locator order wins.
+    ``o2s[i]`` is the index in ``spoken`` where original character ``i`` starts.
+    """
+
+    text: str
+    spoken: str
+    o2s: list[int]
+    spans: list[tuple[int, int, int, int]]  # original [a, b) said as spoken [c, d)
+    applied: list[dict[str, Any]]
+    slot_s: float
+
+    @classmethod
+    def of(cls, text: str, rules: Sequence[dict[str, Any]], model_id: str,
+           slot_s: float) -> _Speech:
+        found: list[tuple[int, int, int]] = []
+        for order, rule in enumerate(rules):
+            if rule.get("string_to_replace"):
+                found.extend((m.start(), order, m.end())
+                             for m in _rule_pattern(rule).finditer(text) if m.end() > m.start())
+        found.sort()
+        pieces: list[str] = []
+        spans: list[tuple[int, int, int, int]] = []
+        applied: list[dict[str, Any]] = []
+        o2s: list[int] = []
+        cursor = 0
+        said = 0
+        for start, order, end in found:
+            if start < cursor:
+                continue
+            rule = rules[order]
+            o2s.extend(range(said, said + start - cursor))
+            pieces.append(text[cursor:start])
+            said += start - cursor
+            if rule.get("type") == "alias":
+                say, effect = str(rule.get("alias", "")), "alias"
+            elif model_id in PHONEME_MODELS:
+                say, effect = str(rule.get("phoneme", "")), "phoneme"
+            else:
+                say, effect = "", "skipped"
+            spans.append((start, end, said, said + len(say)))
+            o2s.extend([said] * (end - start))
+            pieces.append(say)
+            said += len(say)
+            applied.append({"string_to_replace": rule["string_to_replace"],
+                            "type": rule.get("type"), "effect": effect, "start": start})
+            cursor = end
+        o2s.extend(range(said, said + len(text) - cursor + 1))
+        pieces.append(text[cursor:])
+        return cls(text, "".join(pieces), o2s, spans, applied, slot_s)
+
+    def _times(self, i: int) -> tuple[float, float]:
+        slot = self.slot_s
+        for a, b, c, d in self.spans:
+            if a <= i < b:
+                share = (d - c) * slot / (b - a)
+                return c * slot + (i - a) * share, c * slot + (i - a + 1) * share
+        p = self.o2s[i]
+        return p * slot, (p + 1) * slot
+
+    def alignment(self, a: int, b: int, offset: float) -> dict[str, Any] | None:
+        """Alignment of original characters ``text[a:b]`` (times minus ``offset``)."""
+        if not self.spans:
+            return _alignment(self.text, self.slot_s, a, b, offset)
+        if a >= b:
+            return None
+        times = [self._times(i) for i in range(a, b)]
+        return {"characters": list(self.text[a:b]),
+                "character_start_times_seconds": [round(s - offset, 6) for s, _ in times],
+                "character_end_times_seconds": [round(e - offset, 6) for _, e in times]}
+
+    def normalized(self, a: int, b: int, offset: float) -> dict[str, Any] | None:
+        """Alignment of what was said for original characters ``text[a:b]``."""
+        return _alignment(self.spoken, self.slot_s, self.o2s[a], self.o2s[b], offset)
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.spoken) * self.slot_s
+
+
+def _validate_rules(rules: Any, loc: list[Any]) -> list[dict[str, Any]]:
+    """422 entries for a list of §14 rule objects."""
+    if not isinstance(rules, list):
+        return [_err("list_type", loc, "Input should be a valid list", rules)]
+    errors: list[dict[str, Any]] = []
+    for i, rule in enumerate(rules):
+        here = [*loc, i]
+        if not isinstance(rule, dict):
+            errors.append(_err("model_attributes_type", here, "Input should be a valid "
+                               "dictionary or object to extract fields from", rule))
+            continue
+        kind = rule.get("type")
+        if kind not in ("alias", "phoneme"):
+            errors.append(_err("union_tag_invalid", [*here, "type"],
+                               f"Input tag '{kind}' found using 'type' does not match any of the "
+                               "expected tags: 'alias', 'phoneme'", rule,
+                               {"discriminator": "'type'", "tag": str(kind),
+                                "expected_tags": "'alias', 'phoneme'"}))
+            continue
+        needed = ("string_to_replace", "alias") if kind == "alias" else (
+            "string_to_replace", "phoneme", "alphabet")
+        for name in needed:
+            v = rule.get(name)
+            if v is None:
+                errors.append(_err("missing", [*here, kind, name], "Field required", rule))
+            elif not isinstance(v, str):
+                errors.append(_err("string_type", [*here, kind, name],
+                                   "Input should be a valid string", v))
+            elif name == "string_to_replace" and not v:
+                errors.append(_err("string_too_short", [*here, kind, name],
+                                   "String should have at least 1 character", v,
+                                   {"min_length": 1}))
+        for name in ("case_sensitive", "word_boundaries"):
+            v = rule.get(name)
+            if v is not None and _json_bool(v) is None:
+                errors.append(_err("bool_type", [*here, kind, name],
+                                   "Input should be a valid boolean", v))
+    return errors
+
+
+def _clean_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    keys = ("type", "string_to_replace", "alias") if rule["type"] == "alias" else (
+        "type", "string_to_replace", "phoneme", "alphabet")
+    out = {k: rule[k] for k in keys}
+    for name in ("case_sensitive", "word_boundaries"):
+        if rule.get(name) is not None:
+            out[name] = _json_bool(rule[name])
+    return out
+
+
+def _pls_rules(data: bytes) -> list[dict[str, Any]]:
+    """Rules of a PLS file (§14): one per grapheme, its lexeme's first pronunciation.
+
+    Raises ValueError when it is not a PLS lexicon.
+    """
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(data)
+    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    q = f"{{{ns}}}" if ns else ""
+    if root.tag != f"{q}lexicon":
+        raise ValueError(f"the root element is <{root.tag}>, not <lexicon>")
+    alphabet = root.get("alphabet") or "ipa"
+    rules: list[dict[str, Any]] = []
+    for n, lexeme in enumerate(root.iter(f"{q}lexeme"), 1):
+        graphemes = [" ".join("".join(g.itertext()).split()) for g in lexeme.iter(f"{q}grapheme")]
+        prons = [el for el in lexeme if el.tag in (f"{q}phoneme", f"{q}alias")]
+        preferred = [el for el in prons if el.get("prefer") == "true"]
+        if not [g for g in graphemes if g] or not prons:
+            raise ValueError(f"lexeme {n} needs a grapheme and a phoneme or alias")
+        el = (preferred or prons)[0]
+        said = " ".join("".join(el.itertext()).split())
+        for g in graphemes:
+            if not g:
+                continue
+            if el.tag == f"{q}alias":
+                rules.append({"type": "alias", "string_to_replace": g, "alias": said})
+            else:
+                rules.append({"type": "phoneme", "string_to_replace": g, "phoneme": said,
+                              "alphabet": el.get("alphabet") or alphabet})
+    return rules
+
+
+def _pls_bytes(rules: Sequence[dict[str, Any]]) -> bytes:
+    """A PLS file of one dictionary version (§14 download)."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    alphabets = [r["alphabet"] for r in rules if r["type"] == "phoneme"]
+    alphabet = max(set(alphabets), key=alphabets.count) if alphabets else "ipa"
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<lexicon version="1.0" xmlns="{_PLS_NS}" alphabet={quoteattr(alphabet)} '
+             'xml:lang="en-US">']
+    for r in rules:
+        lines.append("  <lexeme>")
+        lines.append(f"    <grapheme>{escape(r['string_to_replace'])}</grapheme>")
+        if r["type"] == "alias":
+            lines.append(f"    <alias>{escape(r['alias'])}</alias>")
+        else:
+            extra = "" if r["alphabet"] == alphabet else f" alphabet={quoteattr(r['alphabet'])}"
+            lines.append(f"    <phoneme{extra}>{escape(r['phoneme'])}</phoneme>")
+        lines.append("  </lexeme>")
+    lines.append("</lexicon>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 # --------------------------------------------------------------------------- server
 
 
@@ -794,6 +1014,10 @@ class FakeElevenLabs:
         self._stop_event = threading.Event()
         self._requests: list[RecordedRequest] = []
         self._generations: dict[str, Generation] = {}
+        #: §14: id -> {"id", "name", "description", "created_by", "creation_time_unix",
+        #: "archived_time_unix", "permission_on_resource", "versions": {version_id: [rule]},
+        #: "latest_version_id"}
+        self.dictionaries: dict[str, dict[str, Any]] = {}
         self._rules: list[_Rule] = []
         self._in_flight = 0
         self._busy = 0
@@ -916,6 +1140,20 @@ class FakeElevenLabs:
     def clear_faults(self) -> None:
         with self._lock:
             self._rules.clear()
+
+    def dictionary_rules(self, dictionary_id: str, version_id: str | None = None
+                         ) -> list[dict[str, Any]]:
+        """The rules of a stored dictionary version (latest by default), for assertions."""
+        with self._lock:
+            d = self.dictionaries[dictionary_id]
+            return deepcopy(d["versions"][version_id or d["latest_version_id"]])
+
+    def _new_version(self, d: dict[str, Any], rules: list[dict[str, Any]]) -> str:
+        with self._lock:
+            version_id = _new_id(self._rng)
+            d["versions"][version_id] = rules
+            d["latest_version_id"] = version_id
+        return version_id
 
     # ---------------------------------------------------------------- internals
 
@@ -1197,6 +1435,15 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     self._forced_alignment(raw)
             return
+        dm = re.fullmatch(r"/v1/text-to-dialogue(/stream|/with-timestamps|"
+                          r"/stream/with-timestamps)?", path)
+        if dm and method == "POST":
+            if self._auth():
+                self._dialogue((dm.group(1) or "/convert")[1:], parsed, raw, json_error)
+            return
+        if path.startswith("/v1/pronunciation-dictionaries") and self._dictionaries(
+                method, path, parsed, raw, json_error):
+            return
         pm = re.fullmatch(r"/_fake/previews/([^/]+)\.mp3", path)
         if pm and method in ("GET", "HEAD"):  # stands in for the public preview CDN: no auth
             self._preview(pm.group(1))
@@ -1219,6 +1466,34 @@ class _Handler(BaseHTTPRequestHandler):
                         handler(*rm.groups())
                     return
         self._send_json(404, {"detail": "Not Found"})
+
+    def _dictionaries(self, method: str, path: str, parsed: Any, raw: bytes,
+                      json_error: str | None) -> bool:
+        """Route §14; return False when no dictionary endpoint matches."""
+        base = "/v1/pronunciation-dictionaries"
+        rest = path[len(base):]
+        posts: list[tuple[str, Callable[..., None]]] = [
+            (r"/add-from-file", lambda: self._add_from_file(raw)),
+            (r"/add-from-rules", lambda: self._add_from_rules(parsed, json_error)),
+            (r"/([^/]+)/(add-rules|remove-rules|set-rules)",
+             lambda i, a: self._change_rules(i, a, parsed, json_error)),
+        ]
+        gets: list[tuple[str, Callable[..., None]]] = [
+            (r"", self._list_dictionaries),
+            (r"/([^/]+)/([^/]+)/download", self._download_dictionary),
+            (r"/([^/]+)", self._get_dictionary),
+        ]
+        patches: list[tuple[str, Callable[..., None]]] = [
+            (r"/([^/]+)", lambda i: self._patch_dictionary(i, parsed, json_error)),
+        ]
+        table = {"POST": posts, "GET": gets, "HEAD": gets, "PATCH": patches}.get(method, [])
+        for pattern, handler in table:
+            rm = re.fullmatch(pattern, rest)
+            if rm:
+                if self._auth() and not self._injected_failure():
+                    handler(*rm.groups())
+                return True
+        return False
 
     def _auth(self) -> bool:
         key = self.headers.get("xi-api-key")
@@ -1299,6 +1574,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_detail(400, "model_can_not_do_text_to_speech",
                                     f"The model {model_id} cannot be used for text-to-speech.")
             return
+        rules = self._locator_rules(body)
+        if rules is None:
+            return
         limit = int(model["maximum_text_length_per_request"])
         if len(text) > limit:
             self._send_error_detail(
@@ -1325,6 +1603,19 @@ class _Handler(BaseHTTPRequestHandler):
 
         mult = float(model["model_rates"]["character_cost_multiplier"])
         cost = math.ceil(len(text) * mult - 1e-9)
+        admitted = self._admit(cost)
+        if admitted is None:
+            return
+        current, release = admitted
+        try:
+            self._generate(voice, endpoint, body, fmt, model_id, cost, enable_logging, current,
+                           release, rules)
+        finally:
+            release()
+
+    def _admit(self, cost: int) -> tuple[int, Callable[[], None]] | None:
+        """Debit ``cost`` and take a concurrency slot; or answer 401/429 and return None."""
+        fake = self.fake
         # quota, then concurrency (a refused request holds no slot and costs nothing)
         over = False
         quota_error: tuple[int, int] | None = None
@@ -1354,7 +1645,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"This request exceeds your quota of {fake.character_limit}. You have "
                 f"{max(0, quota_error[0])} credits remaining, while {quota_error[1]} credits are "
                 "required for this request.")
-            return
+            return None
         if over:
             n = fake.max_concurrency
             self._send_error_detail(
@@ -1364,7 +1655,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "subscription or contact sales if you want to increase this limit.",
                 [("current-concurrent-requests", str(n)),
                  ("maximum-concurrent-requests", str(n))])
-            return
+            return None
 
         released = False
 
@@ -1376,15 +1667,11 @@ class _Handler(BaseHTTPRequestHandler):
                     fake._in_flight -= 1
                     fake._cond.notify_all()
 
-        try:
-            self._generate(voice, endpoint, body, fmt, model_id, cost, enable_logging, current,
-                           release)
-        finally:
-            release()
+        return current, release
 
     def _generate(self, voice: dict[str, Any], endpoint: str, body: dict[str, Any], fmt: str,
                   model_id: str, cost: int, enable_logging: bool, current: int,
-                  release: Callable[[], None]) -> None:
+                  release: Callable[[], None], rules: Sequence[dict[str, Any]] = ()) -> None:
         fake = self.fake
         t0 = time.monotonic()
         text: str = body["text"]
@@ -1394,6 +1681,7 @@ class _Handler(BaseHTTPRequestHandler):
                          if v is not None})
         speed = float(settings.get("speed") or 1.0)
         slot_s = fake.ms_per_char / 1000.0 / speed
+        speech = _Speech.of(text, rules, model_id, slot_s)
         with fake._lock:
             request_id = _new_id(fake._rng)
             history_id = _new_id(fake._rng) if enable_logging else None
@@ -1404,14 +1692,14 @@ class _Handler(BaseHTTPRequestHandler):
             next_request_ids=body.get("next_request_ids"),
             previous_text=body.get("previous_text"), next_text=body.get("next_text"),
             voice_settings=body.get("voice_settings"), enable_logging=enable_logging,
-            cost=cost, duration_s=len(text) * slot_s, history_item_id=history_id, body=body,
-            started=t0,
+            cost=cost, duration_s=speech.duration_s, history_item_id=history_id, body=body,
+            started=t0, spoken_text=speech.spoken, pronunciation=speech.applied,
         )
         self._rec.request_id = request_id
         with fake._lock:
             fake._generations[request_id] = gen
 
-        voiced = bytes(1 if ch.isalnum() else 0 for ch in text)
+        voiced = bytes(1 if ch.isalnum() else 0 for ch in speech.spoken)
         audio = _render_audio(fmt, voiced, slot_s)
 
         headers = [
@@ -1429,14 +1717,14 @@ class _Handler(BaseHTTPRequestHandler):
             pieces = [audio[i:i + step] for i in range(0, len(audio), step)]
         elif endpoint == "with-timestamps":
             headers.insert(0, ("content-type", "application/json"))
-            alignment = _alignment(text, slot_s, 0, len(text), 0.0)
             doc = {"audio_base64": base64.b64encode(audio).decode("ascii"),
-                   "alignment": alignment, "normalized_alignment": deepcopy(alignment)}
+                   "alignment": speech.alignment(0, len(text), 0.0),
+                   "normalized_alignment": speech.normalized(0, len(text), 0.0)}
             data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
             pieces = [data[i:i + 65536] for i in range(0, len(data), 65536)]
         else:
             headers.insert(0, ("content-type", "application/json"))
-            pieces = list(self._ndjson_lines(text, fmt, audio, slot_s))
+            pieces = list(self._ndjson_lines(speech, fmt, audio))
         # Service time: the latency model, minus what building the answer already took (a
         # real server's own work is inside its latency too).
         service = fake.latency_base_s + fake.latency_per_char_s * len(text)
@@ -1456,37 +1744,449 @@ class _Handler(BaseHTTPRequestHandler):
                    delay=fake.chunk_delay_s if endpoint.startswith("stream") else 0.0,
                    on_final=on_final, on_final_failed=on_final_failed)
 
-    def _ndjson_lines(self, text: str, fmt: str, audio: bytes, slot_s: float) -> Iterator[bytes]:
+    def _ndjson_lines(self, speech: _Speech, fmt: str, audio: bytes) -> Iterator[bytes]:
+        """§5d lines: whole words of the original text, with the audio said for them."""
         codec, sr, _ = parse_output_format(fmt)
+        text, said, slot_s = speech.text, speech.spoken, speech.slot_s
         groups = _group_characters(text)
-        duration = len(text) * slot_s
+        duration = len(said) * slot_s
         if codec == "mp3":
             frames = mp3_frame_offsets(audio)
             n_frames = len(frames)
 
-            def cut(char_index: int) -> int:
-                if char_index >= len(text) or not frames:
+            def cut(char_index: int) -> int:  # an index into what was said
+                if char_index >= len(said) or not frames:
                     return len(audio)
                 k = round(char_index * slot_s / duration * n_frames)
                 return frames[min(max(k, 0), n_frames - 1)] if k > 0 else 0
         else:
             width = 2 if codec == "pcm" else 1
-            bounds = _slot_boundaries(len(text), slot_s, sr)
+            bounds = _slot_boundaries(len(said), slot_s, sr)
             n = len(audio) // width
 
             def cut(char_index: int) -> int:
-                if char_index >= len(text):
+                if char_index >= len(said):
                     return len(audio)
                 return int(min(bounds[char_index], n)) * width
 
         relative = self.fake.timestamps_mode == "chunk-relative"
         for a, b in groups:
-            piece = audio[cut(a):cut(b)]
-            offset = a * slot_s if relative else 0.0
-            alignment = _alignment(text, slot_s, a, b, offset)
+            sa, sb = speech.o2s[a], speech.o2s[b]
+            piece = audio[cut(sa):cut(sb)]
+            offset = sa * slot_s if relative else 0.0
+            alignment = speech.alignment(a, b, offset)
+            normalized = deepcopy(alignment) if not speech.spans else speech.normalized(
+                a, b, offset)
             doc = {"audio_base64": base64.b64encode(piece).decode("ascii"),
-                   "alignment": alignment, "normalized_alignment": deepcopy(alignment)}
+                   "alignment": alignment, "normalized_alignment": normalized}
             yield json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+    # -- pronunciation dictionaries (§14)
+
+    def _locator_rules(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Rules of the request's dictionary locators, in order; or answer 404, return None.
+
+        A locator naming a dictionary or a version the account does not have -> 404 with
+        ``pronunciation_dictionary_not_found`` / ``pronunciation_dictionary_version_not_found``
+        (status and codes inferred, §14).
+        """
+        fake = self.fake
+        rules: list[dict[str, Any]] = []
+        for loc in body.get("pronunciation_dictionary_locators") or []:
+            pid, ver = loc["pronunciation_dictionary_id"], loc.get("version_id")
+            with fake._lock:
+                d = fake.dictionaries.get(pid)
+                version = None if d is None else d["versions"].get(ver or d["latest_version_id"])
+            if d is None:
+                self._send_error_detail(
+                    404, "pronunciation_dictionary_not_found",
+                    f"A pronunciation dictionary with id {pid} was not found.")
+                return None
+            if version is None:
+                self._send_error_detail(
+                    404, "pronunciation_dictionary_version_not_found",
+                    f"Version {ver} of the pronunciation dictionary {pid} ({d['name']}) was "
+                    "not found.")
+                return None
+            rules.extend(version)
+        return rules
+
+    def _dictionary_or_404(self, dictionary_id: str) -> dict[str, Any] | None:
+        with self.fake._lock:
+            d = self.fake.dictionaries.get(dictionary_id)
+        if d is None:
+            self._send_error_detail(
+                404, "pronunciation_dictionary_not_found",
+                f"A pronunciation dictionary with id {dictionary_id} was not found.")
+        return d
+
+    def _dictionary_meta(self, d: dict[str, Any]) -> dict[str, Any]:
+        with self.fake._lock:
+            return {
+                "id": d["id"], "latest_version_id": d["latest_version_id"],
+                "latest_version_rules_num": len(d["versions"][d["latest_version_id"]]),
+                "name": d["name"], "permission_on_resource": d["permission_on_resource"],
+                "created_by": d["created_by"], "creation_time_unix": d["creation_time_unix"],
+                "archived_time_unix": d["archived_time_unix"], "description": d["description"],
+            }
+
+    def _create_dictionary(self, name: str, description: str | None, access: str | None,
+                           rules: list[dict[str, Any]]) -> None:
+        fake = self.fake
+        with fake._lock:
+            d = {"id": _new_id(fake._rng), "name": name, "description": description,
+                 "created_by": "fakeUser0000000000000000001",
+                 "creation_time_unix": int(time.time()), "archived_time_unix": None,
+                 "permission_on_resource": "admin", "versions": {},
+                 "latest_version_id": "", "workspace_access": access}
+            version_id = fake._new_version(d, rules)
+            fake.dictionaries[d["id"]] = d
+        self._send_json(200, {"id": d["id"], "name": name, "created_by": d["created_by"],
+                              "creation_time_unix": d["creation_time_unix"],
+                              "version_id": version_id, "version_rules_num": len(rules),
+                              "description": description, "permission_on_resource": "admin"})
+
+    def _add_from_file(self, raw: bytes) -> None:
+        form = self._form(raw)
+        if form is None:
+            return
+        fields, upload = form
+        errors: list[dict[str, Any]] = []
+        if not fields.get("name"):
+            errors.append(_err("missing", ["body", "name"], "Field required", None))
+        access = fields.get("workspace_access")
+        if access is not None and access not in _WORKSPACE_ACCESS:
+            errors.append(_err("enum", ["body", "workspace_access"], _enum_msg(_WORKSPACE_ACCESS),
+                               access))
+        if errors:
+            self._send_422(errors)
+            return
+        rules: list[dict[str, Any]] = []
+        if upload is not None:
+            try:
+                rules = _pls_rules(upload[2])
+            except Exception as exc:
+                self._send_error_detail(400, "invalid_pls_file",
+                                        f"The file is not a valid PLS lexicon: {exc}")
+                return
+        self._create_dictionary(fields["name"], fields.get("description"), access, rules)
+
+    def _json_body(self, body: Any, json_error: str | None, required: Sequence[str]
+                   ) -> dict[str, Any] | None:
+        errors: list[dict[str, Any]] = []
+        if json_error is not None:
+            errors.append(_err("json_invalid", ["body", 0], "JSON decode error", {},
+                               {"error": json_error}))
+        elif not isinstance(body, dict):
+            errors.append(_err("missing", ["body"], "Field required", None))
+        else:
+            errors.extend(_err("missing", ["body", name], "Field required", body)
+                          for name in required if name not in body)
+        if errors:
+            self._send_422(errors)
+            return None
+        return body
+
+    def _add_from_rules(self, body: Any, json_error: str | None) -> None:
+        data = self._json_body(body, json_error, ("rules", "name"))
+        if data is None:
+            return
+        errors = _validate_rules(data["rules"], ["body", "rules"])
+        if not isinstance(data["name"], str) or not data["name"]:
+            errors.append(_err("string_type", ["body", "name"], "Input should be a valid string",
+                               data["name"]))
+        access = data.get("workspace_access")
+        if access is not None and access not in _WORKSPACE_ACCESS:
+            errors.append(_err("enum", ["body", "workspace_access"], _enum_msg(_WORKSPACE_ACCESS),
+                               access))
+        if errors:
+            self._send_422(errors)
+            return
+        self._create_dictionary(data["name"], data.get("description"), access,
+                                [_clean_rule(r) for r in data["rules"]])
+
+    def _change_rules(self, dictionary_id: str, action: str, body: Any,
+                      json_error: str | None) -> None:
+        key = "rule_strings" if action == "remove-rules" else "rules"
+        data = self._json_body(body, json_error, (key,))
+        if data is None:
+            return
+        if key == "rules":
+            errors = _validate_rules(data["rules"], ["body", "rules"])
+        elif not isinstance(data[key], list) or not all(isinstance(x, str) for x in data[key]):
+            errors = [_err("list_type", ["body", key], "Input should be a valid list of strings",
+                           data[key])]
+        else:
+            errors = []
+        if errors:
+            self._send_422(errors)
+            return
+        d = self._dictionary_or_404(dictionary_id)
+        if d is None:
+            return
+        with self.fake._lock:
+            rules = deepcopy(d["versions"][d["latest_version_id"]])
+        if action == "remove-rules":
+            gone = set(data[key])
+            rules = [r for r in rules if r["string_to_replace"] not in gone]
+        elif action == "set-rules":
+            rules = [_clean_rule(r) for r in data["rules"]]
+        else:  # add-rules: a rule for an existing string replaces it in place
+            for new in (_clean_rule(r) for r in data["rules"]):
+                at = next((i for i, r in enumerate(rules)
+                           if r["string_to_replace"] == new["string_to_replace"]), None)
+                if at is None:
+                    rules.append(new)
+                else:
+                    rules[at] = new
+        version_id = self.fake._new_version(d, rules)
+        self._send_json(200, {"id": d["id"], "version_id": version_id,
+                              "version_rules_num": len(rules)})
+
+    def _get_dictionary(self, dictionary_id: str) -> None:
+        d = self._dictionary_or_404(dictionary_id)
+        if d is not None:
+            meta = self._dictionary_meta(d)
+            meta["rules"] = self.fake.dictionary_rules(dictionary_id)  # SDK-newer
+            self._send_json(200, meta)
+
+    def _patch_dictionary(self, dictionary_id: str, body: Any, json_error: str | None) -> None:
+        data = self._json_body(body, json_error, ())
+        if data is None:
+            return
+        d = self._dictionary_or_404(dictionary_id)
+        if d is None:
+            return
+        with self.fake._lock:
+            if isinstance(data.get("name"), str) and data["name"]:
+                d["name"] = data["name"]
+            if data.get("archived") is not None:
+                d["archived_time_unix"] = int(time.time()) if _json_bool(
+                    data["archived"]) else None
+        self._send_json(200, self._dictionary_meta(d))
+
+    def _download_dictionary(self, dictionary_id: str, version_id: str) -> None:
+        d = self._dictionary_or_404(dictionary_id)
+        if d is None:
+            return
+        with self.fake._lock:
+            rules = d["versions"].get(version_id)
+        if rules is None:
+            self._send_error_detail(
+                404, "pronunciation_dictionary_version_not_found",
+                f"Version {version_id} of the pronunciation dictionary {dictionary_id} was not "
+                "found.")
+            return
+        self._send(200, [("content-type", "application/xml")], [_pls_bytes(rules)],
+                   chunked=False, delay=0.0)
+
+    def _list_dictionaries(self) -> None:
+        errors: list[dict[str, Any]] = []
+        raw_size = self._q("page_size") or "30"
+        size = int(raw_size) if raw_size.isdigit() else -1
+        if not 1 <= size <= 100:
+            errors.append(_err("less_than_equal", ["query", "page_size"],
+                               "Input should be between 1 and 100", raw_size))
+        include_archived = self._bool_query("include_archived", errors)
+        sort = self._q("sort")
+        sorts = ("creation_time_unix", "created_at_unix", "name")
+        if sort is not None and sort not in sorts:
+            errors.append(_err("enum", ["query", "sort"], _enum_msg(sorts), sort))
+        direction = self._q("sort_direction") or "descending"
+        if direction not in ("ascending", "descending"):
+            errors.append(_err("enum", ["query", "sort_direction"],
+                               _enum_msg(("ascending", "descending")), direction))
+        if errors:
+            self._send_422(errors)
+            return
+        with self.fake._lock:
+            items = [d for d in self.fake.dictionaries.values()
+                     if include_archived or d["archived_time_unix"] is None]
+        if sort == "name":
+            items.sort(key=lambda d: d["name"], reverse=direction == "descending")
+        elif direction == "ascending":
+            pass  # insertion order is creation order
+        else:
+            items.reverse()
+        cursor = self._q("cursor")
+        start = int(cursor) if cursor and cursor.isdigit() else 0
+        page = items[start:start + size]
+        more = start + size < len(items)
+        self._send_json(200, {"pronunciation_dictionaries": [self._dictionary_meta(d)
+                                                             for d in page],
+                              "next_cursor": str(start + size) if more else None,
+                              "has_more": more})
+
+    # -- Text to Dialogue (§7)
+
+    def _dialogue(self, endpoint: str, body: Any, raw: bytes, json_error: str | None) -> None:
+        """Text to Dialogue: v3 only, no stitching fields, at most 10 distinct voices
+        (§19 #10; 422, inferred), text up to the model's limit; dictionary rules apply."""
+        fake = self.fake
+        streaming = endpoint.startswith("stream")
+        errors: list[dict[str, Any]] = []
+        allowed = STREAM_OUTPUT_FORMATS if streaming else OUTPUT_FORMATS
+        fmt = self._q("output_format") or DEFAULT_OUTPUT_FORMAT
+        if fmt not in allowed:
+            errors.append(_err("enum", ["query", "output_format"], _enum_msg(allowed), fmt))
+        logging_flag = self._bool_query("enable_logging", errors)
+        enable_logging = True if logging_flag is None else logging_flag
+        if json_error is not None:
+            errors.append(_err("json_invalid", ["body", 0], "JSON decode error", {},
+                               {"error": json_error}))
+        elif not raw or not isinstance(body, dict):
+            errors.append(_err("missing", ["body"], "Field required", None))
+        else:
+            inputs = body.get("inputs")
+            if inputs is None:
+                errors.append(_err("missing", ["body", "inputs"], "Field required", body))
+            elif not isinstance(inputs, list) or not inputs:
+                errors.append(_err("list_type", ["body", "inputs"],
+                                   "Input should be a non-empty list", inputs))
+            else:
+                for i, item in enumerate(inputs):
+                    for name in ("text", "voice_id"):
+                        v = item.get(name) if isinstance(item, dict) else None
+                        if not isinstance(v, str) or not v:
+                            errors.append(_err("missing" if v is None else "string_type",
+                                               ["body", "inputs", i, name], "Field required"
+                                               if v is None else "Input should be a valid "
+                                               "non-empty string", item))
+                if not errors:
+                    voices = {item["voice_id"] for item in inputs}
+                    if len(voices) > 10:
+                        errors.append(_err("value_error", ["body", "inputs"],
+                                           "Value error, at most 10 distinct voice ids per "
+                                           f"request, not {len(voices)}", len(voices)))
+            settings = body.get("settings")
+            if settings is not None:
+                st = settings.get("stability") if isinstance(settings, dict) else "x"
+                if st is not None and (not _is_number(st) or not 0 <= st <= 1):
+                    errors.append(_err("float_type", ["body", "settings", "stability"],
+                                       "Input should be a number between 0 and 1", st))
+            probe = {k: body[k] for k in ("pronunciation_dictionary_locators", "seed",
+                                          "apply_text_normalization", "model_id",
+                                          "language_code") if k in body}
+            errors.extend(_validate_tts_body({"text": "x", **probe}))
+        if errors:
+            self._send_422(errors)
+            return
+        assert isinstance(body, dict)
+        pairs = [(str(i["text"]), str(i["voice_id"])) for i in body["inputs"]]
+        for _, voice_id in pairs:
+            if self._voice_or_error(voice_id) is None:
+                return
+        model_id = body.get("model_id") or "eleven_v3"
+        model = fake._find_model(model_id)
+        if model is None:
+            self._send_error_detail(400, "model_not_found",
+                                    f"A model with model ID {model_id} does not exist.")
+            return
+        if not model_id.startswith("eleven_v3"):
+            self._send_error_detail(400, "model_can_not_do_text_to_dialogue",
+                                    f"The model {model_id} cannot be used for text to dialogue; "
+                                    "use eleven_v3.")
+            return
+        rules = self._locator_rules(body)
+        if rules is None:
+            return
+        text = " ".join(t for t, _ in pairs)
+        limit = int(model["maximum_text_length_per_request"])
+        if len(text) > limit:
+            self._send_error_detail(
+                400, "max_character_limit_exceeded",
+                f"This request's text has {len(text)} characters and exceeds the character "
+                f"limit of {limit} characters.")
+            return
+        if self._injected_failure():
+            return
+        cost = math.ceil(len(text) * float(model["model_rates"]["character_cost_multiplier"])
+                         - 1e-9)
+        admitted = self._admit(cost)
+        if admitted is None:
+            return
+        current, release = admitted
+        try:
+            self._speak_dialogue(endpoint, body, pairs, text, rules, fmt, model_id, cost,
+                                 enable_logging, current, release)
+        finally:
+            release()
+
+    def _speak_dialogue(self, endpoint: str, body: dict[str, Any], pairs: list[tuple[str, str]],
+                        text: str, rules: Sequence[dict[str, Any]], fmt: str, model_id: str,
+                        cost: int, enable_logging: bool, current: int,
+                        release: Callable[[], None]) -> None:
+        fake = self.fake
+        t0 = time.monotonic()
+        slot_s = fake.ms_per_char / 1000.0
+        speech = _Speech.of(text, rules, model_id, slot_s)
+        with fake._lock:
+            request_id = _new_id(fake._rng)
+            history_id = _new_id(fake._rng) if enable_logging else None
+        gen = Generation(
+            request_id=request_id, endpoint=f"dialogue/{endpoint}", voice_id=pairs[0][1],
+            model_id=model_id, text=text, output_format=fmt, previous_request_ids=None,
+            next_request_ids=None, previous_text=None, next_text=None, voice_settings=None,
+            enable_logging=enable_logging, cost=cost, duration_s=speech.duration_s,
+            history_item_id=history_id, body=body, started=t0, spoken_text=speech.spoken,
+            pronunciation=speech.applied, inputs=pairs)
+        self._rec.request_id = request_id
+        with fake._lock:
+            fake._generations[request_id] = gen
+        audio = _render_audio(fmt, bytes(1 if ch.isalnum() else 0 for ch in speech.spoken),
+                              slot_s)
+        segments: list[dict[str, Any]] = []
+        at = 0
+        for n, (t, voice_id) in enumerate(pairs):
+            start = speech.alignment(at, at + 1, 0.0)
+            end = speech.alignment(at + len(t) - 1, at + len(t), 0.0)
+            assert start is not None and end is not None
+            segments.append({"voice_id": voice_id,
+                             "start_time_seconds": start["character_start_times_seconds"][0],
+                             "end_time_seconds": end["character_end_times_seconds"][0],
+                             "character_start_index": at, "character_end_index": at + len(t),
+                             "dialogue_input_index": n})
+            at += len(t) + 1
+        headers = [("request-id", request_id), ("character-cost", str(cost)),
+                   ("current-concurrent-requests", str(current)),
+                   ("maximum-concurrent-requests", str(fake.max_concurrency))]
+        if history_id is not None:
+            headers.append(("history-item-id", history_id))
+        if endpoint in ("convert", "stream"):
+            headers.insert(0, ("content-type", _content_type(fmt)))
+            step = fake.chunk_size if endpoint == "stream" else 65536
+            pieces = [audio[i:i + step] for i in range(0, len(audio), step)]
+        elif endpoint == "with-timestamps":
+            headers.insert(0, ("content-type", "application/json"))
+            doc = {"audio_base64": base64.b64encode(audio).decode("ascii"),
+                   "alignment": speech.alignment(0, len(text), 0.0),
+                   "normalized_alignment": speech.normalized(0, len(text), 0.0),
+                   "voice_segments": segments}
+            pieces = [json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()]
+        else:  # one line per input, each with its segment
+            headers.insert(0, ("content-type", "application/json"))
+            pieces = []
+            duration = max(speech.duration_s, 1e-9)
+            for seg in segments:
+                a = round(seg["start_time_seconds"] / duration * len(audio))
+                b = round(seg["end_time_seconds"] / duration * len(audio))
+                i, j = seg["character_start_index"], seg["character_end_index"]
+                doc = {"audio_base64": base64.b64encode(audio[a:b]).decode("ascii"),
+                       "alignment": speech.alignment(i, j, 0.0),
+                       "normalized_alignment": speech.normalized(i, j, 0.0),
+                       "voice_segments": [seg]}
+                pieces.append(json.dumps(doc, separators=(",", ":")).encode() + b"\n")
+        fake._sleep(fake.latency_base_s + fake.latency_per_char_s * len(text)
+                    - (time.monotonic() - t0))
+
+        def on_final() -> None:
+            release()
+            with fake._lock:
+                gen.finished = time.monotonic()
+
+        self._send(200, headers, pieces, chunked=endpoint.startswith("stream"),
+                   delay=fake.chunk_delay_s if endpoint.startswith("stream") else 0.0,
+                   on_final=on_final)
 
     # -- voices (§8)
 

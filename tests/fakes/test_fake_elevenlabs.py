@@ -211,10 +211,13 @@ def test_422_validation_shape(fake_eleven: FakeElevenLabs, client: httpx.Client,
 def test_422_invalid_json_and_accepted_edges(client: httpx.Client) -> None:
     r = client.post(TTS, content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"][0]["type"] == "json_invalid"
+    created = client.post("/v1/pronunciation-dictionaries/add-from-rules", json={
+        "name": "p", "rules": [{"type": "alias", "string_to_replace": "b", "alias": "bee"}]})
+    pid = created.json()["id"]
     ok = {"text": "a", "previous_request_ids": ["a", "b", "c"],
           "voice_settings": {"speed": 0.7, "stability": 0, "similarity_boost": 1,
                              "style": 0.0, "use_speaker_boost": True},
-          "pronunciation_dictionary_locators": [{"pronunciation_dictionary_id": "p"}] * 3}
+          "pronunciation_dictionary_locators": [{"pronunciation_dictionary_id": pid}] * 3}
     assert client.post(TTS, json=ok).status_code == 200
 
 
