@@ -40,6 +40,7 @@ class Piece:
     samples: Samples | None = None
     paragraph: Paragraph | None = None
     starts_chapter: bool = False
+    trimmed: int = 0  # frames of the take cut before these samples (its time offset)
 
 
 def _fetch(part: ChapterPart, para: Paragraph, audio: AudioSource | None) -> bytes:
@@ -130,6 +131,7 @@ def iter_pieces(
         lead = trail = 0
         for n, para in enumerate(part.paragraphs):
             x = next(takes)
+            cut_start = 0
             if options.trim_edges and (n == 0 or n == last):
                 start, end = sound_bounds(x, rate)
                 cut_start = max(0, start - margin) if n == 0 else 0
@@ -142,7 +144,7 @@ def iter_pieces(
             if n == 0:
                 yield Piece(max(0, round(part.head_s * rate) - lead), index, starts_chapter=True)
             fade_edges(x, fade)
-            yield Piece(len(x), index, x, para)
+            yield Piece(len(x), index, x, para, trimmed=cut_start)
             if n != last:
                 yield Piece(round(part.pause_s * rate), index)
         if last < 0:

@@ -165,6 +165,7 @@ class ExportOptions:
     closing_credits: ChapterId | None = None
     retail_sample_s: float | None = None  # write a retail sample of about this length
     allow_missing: bool = False  # export even when paragraphs have no audio (they are left out)
+    subtitles: str | None = None  # "srt" or "vtt": a subtitle file beside each audio file
     metadata: Metadata | None = None  # None: Metadata.from_project
 
     @property
@@ -204,6 +205,8 @@ class ExportOptions:
                 raise ExportError(f"{name.replace('_s', '')} must be 0 to 30 seconds")
         if not 0.0 <= self.fade_ms <= 50.0:
             raise ExportError("the fade at joins must be 0 to 50 ms")
+        if self.subtitles not in (None, "srt", "vtt"):
+            raise ExportError(f"subtitles are SRT or VTT, not {self.subtitles!r}")
         if self.retail_sample_s is not None and not 30.0 <= self.retail_sample_s <= 300.0:
             raise ExportError("a retail sample is 30 s to 5 minutes long")
         m = self.mastering

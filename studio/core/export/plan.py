@@ -31,6 +31,7 @@ from studio.core.model import (
     ChapterId,
     Project,
     TakeId,
+    WordTiming,
     block_status,
     speakable_text,
 )
@@ -53,6 +54,8 @@ class Paragraph:
     number: int  # paragraph number in its chapter, from 1
     gain_db: float = 0.0  # the voice's volume
     audio: bytes | None = field(default=None, repr=False, compare=False)  # takes held in memory
+    text: str = field(default="", repr=False, compare=False)  # what the take says
+    words: tuple[WordTiming, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,8 @@ def _paragraphs(project: Project, chapter: Chapter) -> tuple[Paragraph, ...]:
             number=numbers[block.id],
             gain_db=voice.volume_db if voice is not None else 0.0,
             audio=take.audio,
+            text=take.text or block.text,
+            words=tuple(take.word_timings),
         ))
     return tuple(out)
 

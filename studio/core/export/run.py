@@ -50,7 +50,7 @@ from studio.core.export.options import (
     Layout,
     MasteringMode,
 )
-from studio.core.export.plan import ExportPlan, FilePlan
+from studio.core.export.plan import ExportPlan, FilePlan, Paragraph
 from studio.core.export.tags import ChapterMark, info_tags, write_tags
 from studio.core.model import Changes, ExportId, ExportRecord, Project, add_export_record, new_id
 
@@ -82,6 +82,21 @@ ProgressCallback = Callable[[ExportProgress], None]
 
 
 @dataclass(frozen=True, slots=True)
+class PlacedParagraph:
+    """Where a paragraph's take sits in an exported file: subtitles and read-along use it."""
+
+    paragraph: Paragraph
+    chapter: int  # index of its chapter in the file
+    start: float  # seconds into the file where its first kept sample plays
+    end: float
+    offset: float  # take time at ``start`` (the engine's silence cut at a chapter's head)
+
+    def file_time(self, take_time: float) -> float:
+        """Return where ``take_time`` (seconds into the take) plays in the file."""
+        return min(max(self.start + take_time - self.offset, self.start), self.end)
+
+
+@dataclass(frozen=True, slots=True)
 class ExportedFile:
     """One file an export wrote."""
 
@@ -95,6 +110,8 @@ class ExportedFile:
     size: int
     acx: acx.AcxReport | None = None
     ceiling_dbtp: float | None = None  # the limiter's ceiling (lower if the encoder overshot)
+    paragraphs: tuple[PlacedParagraph, ...] = ()  # where each take plays in the file
+    subtitles: Path | None = None  # the SRT/VTT file beside it (inside the ZIP: its name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +239,7 @@ def _export_file(
     sumsq = 0.0
     frames = 0
     starts: list[int] = []
+    placed: list[PlacedParagraph] = []
     spool = _Spool.open(staging / f".{index}.spool", file.estimated_s * rate)
     measured = iter_pieces(file, rate, options, audio, workers=2)  # decode ahead on 2 cores
     try:
@@ -233,6 +251,10 @@ def _export_file(
                 if lufs is not None:
                     lufs.add_silence(piece.frames)
             else:
+                if piece.paragraph is not None:
+                    placed.append(PlacedParagraph(piece.paragraph, piece.chapter, frames / rate,
+                                                  (frames + piece.frames) / rate,
+                                                  piece.trimmed / rate))
                 x = piece.samples
                 sumsq += float(np.dot(x, x))
                 if lufs is not None:
@@ -334,6 +356,7 @@ def _export_file(
         size=path.stat().st_size,
         acx=report,
         ceiling_dbtp=ceiling_db,
+        paragraphs=tuple(placed),
     )
 
 
@@ -498,10 +521,13 @@ def _package(
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
             for f in files:
                 zf.write(f.path, f.name)
+                if f.subtitles is not None:
+                    zf.write(f.subtitles, f.subtitles.name)
             for suffix in (".csv", ".json") if reports else ():
                 zf.write(staging / f"{REPORT_NAME}{suffix}", f"{REPORT_NAME}{suffix}")
         moves.append((archive, target))
-        placed = [dataclasses.replace(f, path=target) for f in files]
+        placed = [dataclasses.replace(f, path=target, subtitles=None if f.subtitles is None
+                                      else Path(f.subtitles.name)) for f in files]
         for suffix in (".csv", ".json") if reports else ():
             dest = target.with_name(f"{target.stem}.acx{suffix}")
             moves.append((staging / f"{REPORT_NAME}{suffix}", dest))
@@ -518,7 +544,11 @@ def _package(
             report_base = folder / REPORT_NAME
         for f in files:
             moves.append((f.path, names[f.name]))
-            placed.append(dataclasses.replace(f, path=names[f.name]))
+            sidecar = None
+            if f.subtitles is not None:
+                sidecar = names[f.name].with_suffix(f.subtitles.suffix)
+                moves.append((f.subtitles, sidecar))
+            placed.append(dataclasses.replace(f, path=names[f.name], subtitles=sidecar))
         for suffix in (".csv", ".json") if reports else ():
             dest = report_base.with_name(report_base.name + suffix)
             moves.append((staging / f"{REPORT_NAME}{suffix}", dest))
@@ -567,6 +597,10 @@ def run_export(
                 _export_file(plan, f, n, staging, audio, tracker, cancel, warnings)
                 for n, f in enumerate(plan.files, 1)
             ]
+            if plan.options.subtitles is not None:
+                from studio.core.export.timedtext import write_subtitles
+
+                files = [write_subtitles(f, plan.options.subtitles) for f in files]
         except OSError as exc:  # a full disk, a vanished folder: name what was being written
             where = f" ({exc.filename})" if exc.filename else ""
             raise ExportError(f"{plan.target}: cannot be written: {exc.strerror or exc}{where}; "
@@ -607,6 +641,7 @@ def run_export(
                 "room_tone_db": options.mastering.room_tone_db,
             },
             "files": [f.name for f in placed],
+            "subtitles": options.subtitles,
             "duration_s": round(sum(f.duration_s for f in placed), 3),
             "acx_passed": all(r.passed for r in reports) if reports else None,
             "warnings": warnings,
