@@ -4,14 +4,21 @@ Contract: ``shared/spec/elevenlabs-api.md`` §6.4 and §7; product notes §3. Ta
 text in square brackets; the documented ones are offered first. v3 takes no stitching,
 works best with prompts over 250 characters, and professional clones are not yet optimised
 for it; Text to Dialogue takes at most 10 distinct voices and about 2,000 characters.
+
+:func:`dialogue_requests` builds the bodies, :func:`dialogue_problems` checks one against the
+documented limits (the engine refuses to send a body that breaks them),
+:func:`dialogue_warnings` gives the documented advice, and
+:meth:`studio.core.engines.elevenlabs.ElevenLabsEngine.dialogue` sends it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+from studio.core.textsplit import split_long
 
 TAGS: Final = (
     "laughs", "laughs harder", "starts laughing", "wheezing", "whispers", "sighs", "exhales",
@@ -22,6 +29,10 @@ TAGS: Final = (
 MIN_PROMPT_CHARS: Final = 250
 DIALOGUE_MAX_CHARS: Final = 2000
 DIALOGUE_MAX_VOICES: Final = 10
+MAX_LOCATORS: Final = 3
+#: request fields of Text to Speech stitching, which Text to Dialogue does not have (§7)
+STITCHING_FIELDS: Final = ("previous_request_ids", "next_request_ids", "previous_text",
+                           "next_text")
 _TAG: Final = re.compile(r"\[([^\[\]\n]{0,60})\]")
 
 
@@ -106,17 +117,18 @@ def dialogue_requests(lines: Sequence[tuple[str, str]], *, model_id: str = "elev
     """Return Text to Dialogue bodies for (text, voice id) lines, split to the API's limits.
 
     A request holds at most 2,000 characters and 10 distinct voices; consecutive lines of
-    one voice are merged. Up to three dictionary locators go with each request.
+    one voice are merged while they fit, a longer line is split at sentence boundaries. Up
+    to three dictionary locators go with each request. Nothing is stitched: v3 has no
+    ``previous_*``/``next_*`` fields.
     """
     merged: list[tuple[str, str]] = []
     for text, voice in lines:
-        text = text.strip()
-        if not text:
-            continue
-        if merged and merged[-1][1] == voice:
-            merged[-1] = (f"{merged[-1][0]} {text}", voice)
-        else:
-            merged.append((text, voice))
+        for piece in split_long(text, DIALOGUE_MAX_CHARS):
+            if merged and merged[-1][1] == voice and (
+                    len(merged[-1][0]) + 1 + len(piece) <= DIALOGUE_MAX_CHARS):
+                merged[-1] = (f"{merged[-1][0]} {piece}", voice)
+            else:
+                merged.append((piece, voice))
     bodies: list[dict[str, Any]] = []
     current: list[tuple[str, str]] = []
 
@@ -144,3 +156,50 @@ def dialogue_requests(lines: Sequence[tuple[str, str]], *, model_id: str = "elev
         current.append((text, voice))
     flush()
     return bodies
+
+
+def dialogue_problems(body: Mapping[str, Any]) -> list[str]:
+    """Return why a Text to Dialogue body breaks the documented limits (empty if it is fine).
+
+    Eleven v3 only; inputs of text and voice; at most 10 distinct voices and 2,000
+    characters in all; at most three dictionary locators; no stitching fields.
+    """
+    out: list[str] = []
+    inputs = body.get("inputs") or []
+    if not inputs:
+        out.append("a dialogue needs at least one line")
+    if any(not str(i.get("text") or "").strip() or not i.get("voice_id") for i in inputs):
+        out.append("every line needs text and a voice")
+    model_id = str(body.get("model_id") or "eleven_v3")
+    if not is_v3(model_id):
+        out.append(f"Text to Dialogue exists only on Eleven v3, not {model_id}")
+    voices = {i.get("voice_id") for i in inputs}
+    if len(voices) > DIALOGUE_MAX_VOICES:
+        out.append(f"{len(voices)} voices; a request takes at most {DIALOGUE_MAX_VOICES}")
+    chars = sum(len(str(i.get("text") or "")) for i in inputs)
+    if chars > DIALOGUE_MAX_CHARS:
+        out.append(f"{chars:,} characters; a request takes at most {DIALOGUE_MAX_CHARS:,}")
+    locators = body.get("pronunciation_dictionary_locators") or []
+    if len(locators) > MAX_LOCATORS:
+        out.append(f"{len(locators)} pronunciation dictionaries; at most {MAX_LOCATORS}")
+    sent = [f for f in STITCHING_FIELDS if f in body]
+    if sent:
+        out.append("Eleven v3 has no request stitching (" + ", ".join(sent) + ")")
+    return out
+
+
+def dialogue_warnings(body: Mapping[str, Any],
+                      voice_categories: Mapping[str, str] | None = None) -> list[str]:
+    """Return the documented advice for a Text to Dialogue body (it may still be sent)."""
+    inputs = body.get("inputs") or []
+    text = " ".join(str(i.get("text") or "") for i in inputs)
+    out = [w for w in v3_warnings(text, "eleven_v3") if "stitching" not in w]
+    categories = voice_categories or {}
+    pro = sorted({str(i.get("voice_id")) for i in inputs
+                  if categories.get(str(i.get("voice_id"))) == "professional"})
+    if pro:
+        out.append("professional voice clones are not yet optimised for Eleven v3 ("
+                   + ", ".join(pro) + ")")
+    out.append("Eleven v3 dialogue is not stitched to the requests before or after it; "
+               "expect changes of tone between requests")
+    return out

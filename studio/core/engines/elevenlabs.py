@@ -9,6 +9,13 @@ exponential backoff (jittered, capped) that honours ``retry-after-ms``/``Retry-A
 429 ``too_many_concurrent_requests`` is raised at once (:class:`RateLimited` with
 ``concurrency=True``) when ``retry_concurrency`` is off, so the scheduler can lower its
 parallelism instead of hammering the limit.
+
+Pronunciation dictionaries (§14): create from a PLS file or from rules, add and remove rules
+(each change is a new version id), get, list, download. A locator the account does not have
+becomes :class:`DictionaryNotFound`, named by its project name when ``dictionary_names`` knows
+it. Text to Dialogue (§7): :meth:`ElevenLabsEngine.dialogue` sends one Eleven v3 request built
+by :func:`studio.core.v3.dialogue_requests` (no stitching), with timings where the API has
+``/with-timestamps`` and audio alone where it has not.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -46,7 +54,7 @@ from studio.core.engines import (
     VoiceParams,
 )
 from studio.core.errors import CancelToken
-from studio.core.model import CharTimings, WordTiming
+from studio.core.model import CharTimings, PronunciationRule, WordTiming
 from studio.core.settings import DEFAULT_BASE_URL
 
 log = logging.getLogger(__name__)
@@ -89,11 +97,33 @@ def _detail(response: httpx.Response) -> tuple[str, str, Any]:
     return "", "", detail
 
 
+class DictionaryNotFound(RequestInvalid):
+    """A pronunciation dictionary locator names a dictionary or version the account lacks."""
+
+    def __init__(self, message: str, dictionary_id: str | None = None) -> None:
+        self.dictionary_id = dictionary_id
+        super().__init__(message, "pronunciation_dictionary_locators")
+
+
+class _RouteNotFound(RequestInvalid):
+    """The server has no such endpoint (404 ``{"detail": "Not Found"}``)."""
+
+
+_DICTIONARY_CODES = ("pronunciation_dictionary_not_found",
+                     "pronunciation_dictionary_version_not_found")
+
+
 def error_from_response(response: httpx.Response) -> EngineError:
     """Turn an error response into a typed error with an actionable message."""
     status = response.status_code
     code, message, detail = _detail(response)
     retry_after = _retry_after(response)
+    if code in _DICTIONARY_CODES or (status == 404 and "dictionar" in message.lower()):
+        return DictionaryNotFound(
+            f"ElevenLabs: {message or 'pronunciation dictionary not found'} Upload the "
+            "project's dictionaries again (studio lexicon upload).")
+    if status == 404 and detail == "Not Found":
+        return _RouteNotFound("ElevenLabs has no such endpoint (HTTP 404: Not Found)")
     if status == 401 and code == "quota_exceeded":
         return QuotaExceeded(
             f"ElevenLabs: not enough credits for this request. {message} Add credits or "
@@ -188,6 +218,80 @@ def _duration(audio: bytes, fmt: str, timings: CharTimings | None) -> float:
         return timings.ends[-1] if timings and timings.ends else 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class RemoteDictionary:
+    """A pronunciation dictionary on the account: its id and latest version (§14)."""
+
+    id: str
+    name: str
+    version_id: str
+    rules: int  # rules in that version
+    description: str = ""
+    created_unix: int = 0
+    archived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceSegment:
+    """Where one Text to Dialogue input is in the audio and in the character timings."""
+
+    voice_id: str
+    start: float
+    end: float
+    char_start: int
+    char_end: int  # exclusive
+    input_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueResult:
+    """Audio, timings and per-input segments of one Text to Dialogue request."""
+
+    speech: SpeechResult
+    segments: tuple[VoiceSegment, ...] = ()
+
+
+def rule_json(rule: PronunciationRule) -> dict[str, Any]:
+    """Return ``rule`` as an API rule object (§14).
+
+    ``case_sensitive``/``word_boundaries`` are newer than the documented API: they are sent
+    only where a rule turns them off (the documented behaviour is on).
+    """
+    if rule.kind == "alias":
+        out: dict[str, Any] = {"type": "alias", "string_to_replace": rule.grapheme,
+                               "alias": rule.replacement}
+    else:
+        out = {"type": "phoneme", "string_to_replace": rule.grapheme,
+               "phoneme": rule.replacement, "alphabet": rule.alphabet or "ipa"}
+    if not rule.case_sensitive:
+        out["case_sensitive"] = False
+    if not rule.word_boundaries:
+        out["word_boundaries"] = False
+    return out
+
+
+def _version(data: Any) -> RemoteDictionary:
+    if not isinstance(data, dict) or not data.get("id") or not data.get("version_id"):
+        raise ServiceError("ElevenLabs sent an unreadable pronunciation dictionary answer")
+    return RemoteDictionary(
+        id=str(data["id"]), name=str(data.get("name") or ""), version_id=str(data["version_id"]),
+        rules=int(data.get("version_rules_num") or 0),
+        description=str(data.get("description") or ""),
+        created_unix=int(data.get("creation_time_unix") or 0))
+
+
+def _metadata(data: Any) -> RemoteDictionary:
+    if not isinstance(data, dict) or not data.get("id"):
+        raise ServiceError("ElevenLabs sent an unreadable pronunciation dictionary answer")
+    return RemoteDictionary(
+        id=str(data["id"]), name=str(data.get("name") or ""),
+        version_id=str(data.get("latest_version_id") or ""),
+        rules=int(data.get("latest_version_rules_num") or 0),
+        description=str(data.get("description") or ""),
+        created_unix=int(data.get("creation_time_unix") or 0),
+        archived=data.get("archived_time_unix") is not None)
+
+
 class ElevenLabsEngine:
     """ElevenLabs text to speech, voices, models and subscription."""
 
@@ -220,6 +324,8 @@ class ElevenLabsEngine:
         self.retry_concurrency = retry_concurrency
         self._sleep = sleep
         self.concurrency_limit: int | None = None  # from "maximum-concurrent-requests"
+        #: engine dictionary id -> the project's name for it, for errors that name it
+        self.dictionary_names: dict[str, str] = {}
         self._client = httpx.Client(
             base_url=self.base_url,
             headers={"xi-api-key": api_key, "user-agent": f"NarratorStudio/{__version__}"},
@@ -251,16 +357,22 @@ class ElevenLabsEngine:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         cancel: CancelToken | None = None,
         on_headers: Callable[[httpx.Response], None] | None = None,
     ) -> bytes:
-        """Send a request with retries; return the whole body once read to the end."""
+        """Send a request with retries; return the whole body once read to the end.
+
+        ``data`` and ``files`` make a ``multipart/form-data`` body instead of JSON.
+        """
         attempt = 0
         while True:
             if cancel is not None:
                 cancel.raise_if_cancelled("generation")
             try:
-                with self._client.stream(method, path, params=params, json=json_body) as resp:
+                with self._client.stream(method, path, params=params, json=json_body,
+                                         data=data, files=files) as resp:
                     if resp.status_code >= 400:
                         resp.read()
                         raise error_from_response(resp)
@@ -302,7 +414,10 @@ class ElevenLabsEngine:
                 self._sleep(delay)
 
     def _get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        body = self._send("GET", path, params=params)
+        return self._json("GET", path, params=params)
+
+    def _json(self, method: str, path: str, **kw: Any) -> Any:
+        body = self._send(method, path, **kw)
         try:
             return json.loads(body)
         except ValueError:
@@ -350,14 +465,17 @@ class ElevenLabsEngine:
         def keep(resp: httpx.Response) -> None:
             headers.update({k.lower(): v for k, v in resp.headers.items()})
 
-        body = self._send(
-            "POST",
-            f"/v1/text-to-speech/{request.voice_id}/with-timestamps",
-            params={"output_format": request.output_format},
-            json_body=self._payload(request),
-            cancel=cancel,
-            on_headers=keep,
-        )
+        try:
+            body = self._send(
+                "POST",
+                f"/v1/text-to-speech/{request.voice_id}/with-timestamps",
+                params={"output_format": request.output_format},
+                json_body=self._payload(request),
+                cancel=cancel,
+                on_headers=keep,
+            )
+        except DictionaryNotFound as exc:
+            raise self._named(exc, request.dictionary_locators[:3]) from None
         completed = time.time()
         try:
             data = json.loads(body)
@@ -489,3 +607,140 @@ class ElevenLabsEngine:
             status=str(s.get("status", "")),
         )
 
+    # -- pronunciation dictionaries (§14) -----------------------------------------------------
+
+    def _named(self, error: DictionaryNotFound,
+               locators: Sequence[tuple[str, str | None]]) -> DictionaryNotFound:
+        """Return ``error`` naming the project's dictionary the stale locator belongs to."""
+        text = str(error)
+        for dictionary_id, version_id in locators:
+            if dictionary_id in text:
+                name = self.dictionary_names.get(dictionary_id, dictionary_id)
+                version = f", version {version_id}" if version_id else ""
+                return DictionaryNotFound(
+                    f"ElevenLabs does not have the pronunciation dictionary '{name}' (id "
+                    f"{dictionary_id}{version}) that this request uses: it was deleted or "
+                    "changed on the account. Upload the project's dictionaries again (studio "
+                    "lexicon upload), then render.", dictionary_id)
+        return error
+
+    def add_dictionary_from_file(self, name: str, pls: bytes, *, description: str | None = None,
+                                 filename: str = "lexicon.pls") -> RemoteDictionary:
+        """Create a dictionary from a PLS file (``add-from-file``, multipart)."""
+        data = {"name": name, **({"description": description} if description else {})}
+        return _version(self._json(
+            "POST", "/v1/pronunciation-dictionaries/add-from-file", data=data,
+            files={"file": (filename, pls, "application/pls+xml")}))
+
+    def add_dictionary_from_rules(self, name: str, rules: Sequence[PronunciationRule], *,
+                                  description: str | None = None) -> RemoteDictionary:
+        """Create a dictionary from rules (``add-from-rules``)."""
+        body: dict[str, Any] = {"name": name, "rules": [rule_json(r) for r in rules]}
+        if description:
+            body["description"] = description
+        return _version(self._json("POST", "/v1/pronunciation-dictionaries/add-from-rules",
+                                   json_body=body))
+
+    def add_dictionary_rules(self, dictionary_id: str, rules: Sequence[PronunciationRule]
+                             ) -> RemoteDictionary:
+        """Add rules (one for an existing word replaces it); return the new version."""
+        return _version(self._json(
+            "POST", f"/v1/pronunciation-dictionaries/{dictionary_id}/add-rules",
+            json_body={"rules": [rule_json(r) for r in rules]}))
+
+    def remove_dictionary_rules(self, dictionary_id: str, words: Sequence[str]
+                                ) -> RemoteDictionary:
+        """Remove the rules for ``words`` (their ``string_to_replace``); return the new version."""
+        return _version(self._json(
+            "POST", f"/v1/pronunciation-dictionaries/{dictionary_id}/remove-rules",
+            json_body={"rule_strings": list(words)}))
+
+    def dictionary(self, dictionary_id: str) -> RemoteDictionary:
+        """Return a dictionary's metadata and latest version."""
+        return _metadata(self._get_json(f"/v1/pronunciation-dictionaries/{dictionary_id}"))
+
+    def dictionaries(self, page_size: int = 100) -> list[RemoteDictionary]:
+        """Return every dictionary of the account (all pages)."""
+        found: list[RemoteDictionary] = []
+        cursor: str | None = None
+        for _ in range(1000):  # a bound, in case a server keeps saying has_more
+            params: dict[str, Any] = {"page_size": page_size}
+            if cursor:
+                params["cursor"] = cursor
+            page = self._get_json("/v1/pronunciation-dictionaries", params)
+            found.extend(_metadata(d) for d in page.get("pronunciation_dictionaries") or [])
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                break
+        return found
+
+    def download_dictionary(self, dictionary_id: str, version_id: str) -> bytes:
+        """Return the PLS file of one version of a dictionary."""
+        return self._send(
+            "GET", f"/v1/pronunciation-dictionaries/{dictionary_id}/{version_id}/download")
+
+    # -- Text to Dialogue (§7) -----------------------------------------------------------------
+
+    def dialogue(self, body: Mapping[str, Any], output_format: str = "mp3_44100_128",
+                 cancel: CancelToken | None = None) -> DialogueResult:
+        """Send one Text to Dialogue request (a body of :func:`v3.dialogue_requests`).
+
+        The body is checked against the documented limits first (:func:`v3.dialogue_problems`:
+        Eleven v3 only, at most 10 voices and 2,000 characters, no stitching fields, at most
+        three dictionary locators); a body that breaks them raises :class:`RequestInvalid`
+        and sends nothing. Timings come from ``/with-timestamps``; a server without that
+        (newer) endpoint answers 404 and the audio-only endpoint is used instead.
+        """
+        from studio.core import v3
+
+        problems = v3.dialogue_problems(body)
+        if problems:
+            raise RequestInvalid("Text to Dialogue: " + "; ".join(problems), "inputs")
+        if output_format.startswith("opus"):
+            raise RequestInvalid(f"Text to Dialogue: {output_format} is not supported here",
+                                 "output_format")
+        headers: dict[str, str] = {}
+
+        def keep(resp: httpx.Response) -> None:
+            headers.update({k.lower(): v for k, v in resp.headers.items()})
+
+        locators = [(str(loc.get("pronunciation_dictionary_id")), loc.get("version_id"))
+                    for loc in body.get("pronunciation_dictionary_locators") or []]
+        timed = True
+        try:
+            try:
+                raw = self._send("POST", "/v1/text-to-dialogue/with-timestamps",
+                                 params={"output_format": output_format}, json_body=dict(body),
+                                 cancel=cancel, on_headers=keep)
+            except _RouteNotFound:
+                timed = False
+                raw = self._send("POST", "/v1/text-to-dialogue",
+                                 params={"output_format": output_format}, json_body=dict(body),
+                                 cancel=cancel, on_headers=keep)
+        except DictionaryNotFound as exc:
+            raise self._named(exc, locators) from None
+        completed = time.time()
+        segments: tuple[VoiceSegment, ...] = ()
+        timings: CharTimings | None = None
+        if timed:
+            try:
+                data = json.loads(raw)
+                audio = base64.b64decode(data["audio_base64"])
+                segments = tuple(
+                    VoiceSegment(str(s["voice_id"]), float(s["start_time_seconds"]),
+                                 float(s["end_time_seconds"]), int(s["character_start_index"]),
+                                 int(s["character_end_index"]), int(s["dialogue_input_index"]))
+                    for s in data.get("voice_segments") or [])
+            except (ValueError, KeyError, TypeError):
+                raise ServiceError("ElevenLabs sent an unreadable dialogue answer") from None
+            timings = _alignment(data.get("alignment"))
+        else:
+            audio = raw
+        cost = headers.get("character-cost", "")
+        speech = SpeechResult(
+            audio=audio, format=output_format, sample_rate=_sample_rate(output_format),
+            duration=_duration(audio, output_format, timings),
+            request_id=headers.get("request-id"), cost=int(cost) if cost.isdigit() else 0,
+            char_timings=timings, word_timings=_word_timings(timings) if timings else (),
+            concurrency_limit=self.concurrency_limit, completed_at=completed)
+        return DialogueResult(speech, segments)
