@@ -109,6 +109,9 @@ class Plan:
     reused: tuple[tuple[BlockId, TakeId], ...] = ()  # older takes that match, made current
     problems: tuple[str, ...] = ()  # paragraphs that cannot be rendered, with the reason
     cost_multiplier: float = 1.0
+    # Things that will render but not as the author expects (phoneme rules the model
+    # ignores, dictionaries not uploaded, v3 advice); shown before credits are spent.
+    warnings: tuple[str, ...] = ()
 
     @property
     def jobs(self) -> list[Job]:
@@ -256,6 +259,8 @@ def plan_render(
         key=lambda c: -c.characters,
     )
     return Plan(
+        warnings=tuple(plan_warnings(project, engine, info.model_id,
+                                     [j.request.text for c in ordered for j in c.jobs])),
         engine=engine,
         model_id=info.model_id,
         chains=tuple(ordered),
@@ -264,6 +269,26 @@ def plan_render(
         problems=tuple(problems),
         cost_multiplier=info.cost_multiplier,
     )
+
+
+def plan_warnings(project: Project, engine: str, model_id: str,
+                  texts: Sequence[str]) -> list[str]:
+    """Return the warnings for sending ``texts`` with ``model_id`` (see :attr:`Plan.warnings`).
+    """
+    from studio.core import v3
+    from studio.core.lexicon.eleven import dictionary_warnings
+
+    if engine != "elevenlabs" or not texts:
+        return []
+    out = dictionary_warnings(project, engine=engine, model_id=model_id, texts=texts)
+    if v3.is_v3(model_id):
+        short = sum(1 for t in texts if len(v3.strip_tags(t)) < v3.MIN_PROMPT_CHARS)
+        if short:
+            out.append(f"{short} of {len(texts)} requests are under {v3.MIN_PROMPT_CHARS} "
+                       "characters: Eleven v3 is inconsistent on short prompts")
+        out.append("Eleven v3 does not support request stitching: paragraphs are generated "
+                   "without it")
+    return out
 
 
 def _chapter_jobs(
