@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.counts_label)
         self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
+        self._update_actions()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -397,6 +398,7 @@ class MainWindow(QMainWindow):
         self._remember_recent(path)
         self._update_title()
         self._update_status()
+        self._update_actions()
 
     @property
     def project(self) -> Project | None:
@@ -429,6 +431,31 @@ class MainWindow(QMainWindow):
         if self.controller is not None and not self.controller.running:
             self.controller.deleteLater()
             self.controller = None
+
+    def _generation_actions(self) -> list[QAction]:
+        return [self.generate_chapter_action, self.generate_book_action,
+                self.generate_selection_action, self.regenerate_selection_action,
+                self.regenerate_chapter_action, self.regenerate_book_action]
+
+    def _update_actions(self) -> None:
+        """Enable what works on a project only when one is open (none is at start-up).
+
+        Generate/Stop follow the render once a project is open; Play needs an output.
+        """
+        has = self.session is not None
+        keep = {self.undo_action, self.redo_action}  # the undo group enables these
+        actions = [self.save_action, self.save_as_action, self.properties_action,
+                   self.export_action]
+        actions += [a for a in self.edit_menu.actions() if a not in keep and not a.menu()]
+        for action in actions:
+            if not action.isSeparator():
+                action.setEnabled(has)
+        for action in self.play_menu.actions():
+            action.setEnabled(has and self.player_bar.available)
+        running = self.controller is not None and self.controller.running
+        for action in self._generation_actions():
+            action.setEnabled(has and not running)
+        self.stop_action.setEnabled(has and running)
 
     def _update_title(self) -> None:
         if self.project is None or self.store is None:

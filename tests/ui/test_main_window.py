@@ -256,3 +256,17 @@ def test_regenerate_chapter_makes_new_takes_except_for_locked_paragraphs(  # typ
     with ProjectStore.open(path, read_only=True) as store:
         saved = store.load().chapters[0]
     assert [len(b.takes) for b in saved.blocks] == [len(b.takes) for b in chapter.blocks]
+
+
+def test_project_actions_are_disabled_until_a_project_is_open(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow()
+    qtbot.addWidget(window)
+    project_actions = [window.save_action, window.save_as_action, window.properties_action,
+                       window.export_action, window.lock_action, window.generate_chapter_action,
+                       window.generate_book_action, window.regenerate_book_action,
+                       window.find_action, window.stop_action]  # type: ignore[attr-defined]
+    assert not any(a.isEnabled() for a in project_actions)
+    assert window.new_action.isEnabled() and window.open_action.isEnabled()
+    window.open_project(create_sample_project(tmp_path / "s.studio"))
+    assert all(a.isEnabled() for a in project_actions if a is not window.stop_action)
+    assert not window.stop_action.isEnabled()  # nothing is being generated
