@@ -173,10 +173,13 @@ def _usable_ref(block: Block, project: Project, now: float, first: bool = False)
     return Ref(request_id=rid, created=take.created)
 
 
-def _context(blocks: Sequence[Block], forward: bool) -> str | None:
+def _context(blocks: Sequence[Block], start: int, forward: bool) -> str | None:
+    """Return up to CONTEXT_CHARS of text from ``blocks[start]`` on (or back, if not forward)."""
     texts: list[str] = []
     total = 0
-    for b in blocks:
+    indices = range(start, len(blocks)) if forward else range(start, -1, -1)
+    for i in indices:
+        b = blocks[i]
         texts.append(b.text)
         total += len(b.text)
         if total >= CONTEXT_CHARS:
@@ -185,6 +188,33 @@ def _context(blocks: Sequence[Block], forward: bool) -> str | None:
         return None
     joined = " ".join(texts) if forward else " ".join(reversed(texts))
     return joined[:CONTEXT_CHARS] if forward else joined[-CONTEXT_CHARS:]
+
+
+def snapshot(project: Project, chapters: Iterable[ChapterId] | None = None) -> Project:
+    """Return a copy of ``project`` that a planner on another thread can read while the
+    original is edited.
+
+    Paragraphs are copied (takes are immutable and shared), so the copy costs a few
+    microseconds a paragraph; with ``chapters``, the other chapters are copied empty
+    (the planner skips them).
+    """
+    scope = set(chapters) if chapters is not None else None
+    copied = [
+        Chapter(c.id, c.title, [
+            Block(b.id, b.text, b.voice_id, b.spans, b.locked, list(b.takes), b.current_take_id)
+            for b in c.blocks
+        ] if scope is None or c.id in scope else [])
+        for c in project.chapters
+    ]
+    return dataclasses.replace(
+        project,
+        settings=dict(project.settings),
+        voices={vid: dataclasses.replace(v) for vid, v in project.voices.items()},
+        chapters=copied,
+        dictionaries=list(project.dictionaries),
+        exports=list(project.exports),
+        _where={},
+    )
 
 
 def plan_render(
@@ -237,12 +267,12 @@ def plan_render(
                     f"engine, not {engine}"
                 )
                 continue
-            status = block_status(project, block)
-            if block.locked and block.current_take is not None:
+            current = block.current_take
+            if block.locked and current is not None:
                 skipped += 1
                 continue
-            wanted = inputs_hash(project, block)
-            if not force and status is BlockStatus.CONVERTED:
+            wanted = inputs_hash(project, block)  # hashed once: it also gives the status
+            if not force and current is not None and current.inputs_hash == wanted:
                 skipped += 1
                 continue
             if not force:
@@ -308,13 +338,23 @@ def _chapter_jobs(
         (d.engine_dictionary_id, d.engine_version_id)
         for d in project.dictionaries if d.engine_dictionary_id
     )[:3]
+    # Each voice's paragraphs in reading order, found once for the chapter: looking them up
+    # again for every paragraph made planning a long chapter quadratic.
+    voice_of = [project.voice_for(b) for b in blocks]
+    same_voice: dict[int, list[Block]] = {}
+    position: list[int] = []  # a paragraph's place among its voice's paragraphs
+    for b, v in zip(blocks, voice_of, strict=True):
+        mine = same_voice.setdefault(id(v), [])
+        position.append(len(mine))
+        mine.append(b)
     for index, block in enumerate(blocks):
         if block.id not in todo:
             continue
-        voice = project.voice_for(block)
+        voice = voice_of[index]
         assert voice is not None
-        same_voice_before = [b for b in blocks[:index] if project.voice_for(b) is voice]
-        same_voice_after = [b for b in blocks[index + 1 :] if project.voice_for(b) is voice]
+        mine, at = same_voice[id(voice)], position[index]
+        same_voice_before = mine[max(0, at - STITCH_MAX_IDS) : at]
+        same_voice_after = mine[at + 1 : at + 1 + STITCH_MAX_IDS]
         prev_refs: list[Ref] = []
         next_refs: list[Ref] = []
         previous_text = next_text = None
@@ -333,8 +373,8 @@ def _chapter_jobs(
                 if not ref:
                     break
                 next_refs.append(ref)
-            previous_text = _context(list(reversed(blocks[:index])), forward=False)
-            next_text = _context(blocks[index + 1 :], forward=True)
+            previous_text = _context(blocks, index - 1, forward=False)
+            next_text = _context(blocks, index + 1, forward=True)
         parts: list[tuple[str, Voice]] = []
         for text, part_voice in _segments(project, block, voice):
             parts.extend((piece, part_voice) for piece in split_long(text, info.max_characters))

@@ -7,7 +7,13 @@ import dataclasses
 from studio.core import model as m
 from studio.core.catalog import ModelInfo
 from studio.core.engines import SpeechResult
-from studio.core.generation import STITCH_MAX_AGE_S, Ref, plan_render, resolve_request
+from studio.core.generation import (
+    STITCH_MAX_AGE_S,
+    Ref,
+    plan_render,
+    resolve_request,
+    snapshot,
+)
 from studio.core.model import BlockId, ChapterId, VoiceId, VoiceSpan
 from tests.core.factories import make_project, make_take
 
@@ -178,3 +184,60 @@ def test_v3_split_parts_send_no_neighbour_text() -> None:
     jobs = plan_render(project, engine="elevenlabs", now=NOW).jobs
     assert len(jobs) >= 3 and all(len(j.request.text) <= 2000 for j in jobs)
     assert all(j.request.previous_text is None and j.request.next_text is None for j in jobs)
+
+
+def test_planning_a_long_chapter_looks_each_paragraph_voice_up_a_bounded_number_of_times(
+        monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each paragraph's neighbours of its voice are found without rescanning the chapter."""
+    n = 2000
+    project = make_project(chapters=1, blocks=n)
+    m.add_voice(project, m.Voice(VoiceId("v2"), "Holmes", engine="elevenlabs",
+                                 engine_voice_id="JBFqnCBsd6RMkjVDRZzb"))
+    for i in range(1, n, 2):  # the voices alternate
+        m.set_block_voice(project, BlockId(f"c0b{i}"), VoiceId("v2"))
+    for i in range(9, n, 10):  # every tenth paragraph is narrated already
+        _with_take(project, f"c0b{i}", f"req{i}")
+    calls = 0
+    voice_for = m.Project.voice_for
+
+    def counting(self: m.Project, block: m.Block) -> m.Voice | None:
+        nonlocal calls
+        calls += 1
+        return voice_for(self, block)
+
+    monkeypatch.setattr(m.Project, "voice_for", counting)
+    plan = plan_render(project, engine="elevenlabs", now=NOW)
+    assert calls < 5 * n
+    assert plan.skipped == n // 10 and len(plan.jobs) == n - n // 10
+    jobs = {j.block_id: j for j in plan.jobs}
+    # The stitching is still that of each voice's own paragraphs, in reading order.
+    assert jobs[BlockId("c0b100")].prev_refs == (
+        Ref(job_id="c0b94:0"), Ref(job_id="c0b96:0"), Ref(job_id="c0b98:0"))
+    holmes = jobs[BlockId("c0b97")]
+    assert holmes.prev_refs == (
+        Ref(job_id="c0b91:0"), Ref(job_id="c0b93:0"), Ref(job_id="c0b95:0"))
+    assert [r.request_id for r in holmes.next_refs] == ["req99"]
+    assert holmes.request.previous_text.endswith("Paragraph 97 of chapter 1.")
+    assert holmes.request.next_text.startswith("Paragraph 99 of chapter 1.")
+
+
+def test_a_snapshot_plans_like_the_project_and_is_not_changed_by_later_edits() -> None:
+    project = make_project(chapters=2, blocks=4)
+    m.add_voice(project, m.Voice(VoiceId("v2"), "Holmes", engine="elevenlabs",
+                                 engine_voice_id="JBFqnCBsd6RMkjVDRZzb"))
+    m.set_block_voice(project, BlockId("c1b1"), VoiceId("v2"))
+    m.set_block_spans(project, BlockId("c1b2"), [VoiceSpan(0, 9, VoiceId("v2"))])
+    m.set_block_locked(project, BlockId("c1b3"), True)
+    _with_take(project, "c0b1", "req1")
+    copy = snapshot(project)
+    assert copy == project  # every field of every paragraph, voice and setting
+    assert plan_render(copy, engine="elevenlabs", now=NOW) == plan_render(
+        project, engine="elevenlabs", now=NOW)
+    m.set_block_text(project, BlockId("c0b0"), "Changed after the snapshot.")
+    m.update_voice(project, VoiceId("v2"), speed=1.2)
+    _with_take(project, "c0b2", "req2")
+    assert copy.chapters[0].blocks[0].text == "Paragraph 1 of chapter 1."
+    assert copy.voices[VoiceId("v2")].speed == 1.0
+    assert copy.chapters[0].blocks[2].takes == []
+    only = snapshot(project, [ChapterId("c1")])
+    assert [len(c.blocks) for c in only.chapters] == [0, 4]
