@@ -1,4 +1,9 @@
-"""``studio cast`` and ``studio lexicon``: characters and their lines; pronunciation rules."""
+"""``studio cast`` and ``studio lexicon``: characters and their lines; pronunciation rules.
+
+``studio lexicon upload`` sends the project's dictionaries to ElevenLabs (key from
+``ELEVENLABS_API_KEY``, the keyring or the settings, as ``studio render``) and records the
+remote id and version id of each in the project, so renders send them as locators.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--lines", action="store_true", help="also print every quoted line")
 
-    p = sub.add_parser("lexicon", help="import, export or scan pronunciation rules",
+    p = sub.add_parser("lexicon", help="import, export, scan or upload pronunciation rules",
                        description="Manage the project's pronunciation dictionaries.")
     lex = p.add_subparsers(dest="lexicon_command", metavar="ACTION", required=True)
     q = lex.add_parser("import", help="add a PLS file as a dictionary of the project")
@@ -40,6 +45,17 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("--force", action="store_true", help="replace an existing file")
     q = lex.add_parser("scan", help="list words no lexicon knows, with a spoken form")
     q.add_argument("project", metavar="BOOK.studio", type=Path)
+    q.add_argument("--json", action="store_true", help="print JSON instead of text")
+    q = lex.add_parser(
+        "upload", help="upload the dictionaries to ElevenLabs (only those that changed)",
+        description="Upload the project's pronunciation dictionaries to ElevenLabs and record "
+        "their ids and versions in the project. A dictionary whose rules did not change since "
+        "its last upload is not sent again.")
+    q.add_argument("project", metavar="BOOK.studio", type=Path)
+    q.add_argument("--engine", choices=["elevenlabs"], default="elevenlabs",
+                   help="the engine to upload to (only elevenlabs keeps dictionaries)")
+    q.add_argument("--force", action="store_true",
+                   help="update every dictionary, changed or not")
     q.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -84,8 +100,11 @@ def cmd_cast(args: argparse.Namespace) -> int:
 
 
 def cmd_lexicon(args: argparse.Namespace) -> int:
-    """Run ``studio lexicon import|export|scan``."""
+    """Run ``studio lexicon import|export|scan|upload``."""
     from studio.core.lexicon import edits
+
+    if args.lexicon_command == "upload":
+        return _upload(args)
 
     if args.lexicon_command == "import":
         try:
@@ -136,4 +155,44 @@ def cmd_lexicon(args: argparse.Namespace) -> int:
         more = f" (+{len(w.places) - 3} more)" if len(w.places) > 3 else ""
         _say(f"  {w.text:<20} {w.kind:<9} ×{w.count:<4} -> {w.suggestion or '?'}  "
               f"[{where}{more}]")
+    return 0
+
+
+def _upload(args: argparse.Namespace) -> int:
+    """Run ``studio lexicon upload``."""
+    from studio.core.engines import AuthError
+    from studio.core.engines.elevenlabs import ElevenLabsEngine
+    from studio.core.lexicon.eleven import upload_dictionaries
+    from studio.core.settings import load_settings, resolve_api_key, resolve_base_url
+
+    settings = load_settings()
+    key, _ = resolve_api_key(settings)
+    if not key:
+        raise AuthError("No ElevenLabs API key is configured: set ELEVENLABS_API_KEY or store "
+                        "one in Settings.")
+    with ProjectStore.open(args.project) as store:
+        project = store.load()
+        if not project.dictionaries:
+            raise StudioError(f"{args.project}: has no pronunciation dictionaries (add one with "
+                              "studio lexicon import)")
+        engine = ElevenLabsEngine(key, resolve_base_url(settings))
+        try:
+            results = upload_dictionaries(project, engine, force=args.force,
+                                          on_change=lambda ch: store.save(project, ch))
+        finally:
+            engine.close()
+    if args.json:
+        _say(json.dumps([
+            {"name": r.name, "action": r.action, "rules": r.rules,
+             "dictionary_id": r.engine_dictionary_id, "version_id": r.engine_version_id}
+            for r in results], ensure_ascii=False, indent=1))
+        return 0
+    for r in results:
+        where = f" (id {r.engine_dictionary_id}, version {r.engine_version_id})" if (
+            r.engine_dictionary_id) else ""
+        what = {"created": "uploaded", "updated": "updated to a new version",
+                "unchanged": "unchanged, not sent", "skipped": "skipped: no local rules"}
+        _say(f"{r.name}: {r.rules} rules {what[r.action]}{where}")
+    if len([r for r in results if r.engine_dictionary_id]) > 3:
+        _say("note: a request takes at most 3 dictionaries; renders send the first 3")
     return 0

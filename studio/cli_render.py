@@ -212,6 +212,7 @@ def _describe(plan: Plan) -> dict[str, Any]:
         "already_rendered": plan.skipped,
         "reused_takes": len(plan.reused),
         "problems": list(plan.problems),
+        "warnings": list(plan.warnings),
     }
 
 
@@ -266,6 +267,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         plan = plan_render(project, engine=name, chapters=chapter_ids, model=info,
                            output_format=fmt)
         if engine is not None:
+            names = getattr(engine, "dictionary_names", None)
+            if isinstance(names, dict):  # so a stale dictionary locator is named in errors
+                from studio.core.lexicon.eleven import locator_names
+
+                names.update(locator_names(project))
             _validate(args, engine, name, plan, project)
             if not changes.empty:
                 store.save(project, changes)
@@ -281,6 +287,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                   + (f", {len(plan.reused)} restored from history" if plan.reused else ""))
             for problem in plan.problems:
                 print(f"  skipped: {problem}")
+            for warning in plan.warnings:
+                print(f"  warning: {warning}")
         if args.dry_run or not plan.jobs:
             return 0
         assert engine is not None
