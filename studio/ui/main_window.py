@@ -334,6 +334,9 @@ class MainWindow(QMainWindow):
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.settings_action.triggered.connect(self.open_settings)
         self.tools_menu.addAction(self.settings_action)
+        self.transcript_editor_action = QAction("&Transcript Editor…", self)
+        self.transcript_editor_action.triggered.connect(self._on_transcript_editor)
+        self.tools_menu.addAction(self.transcript_editor_action)
         help_menu = self.menuBar().addMenu("&Help")
         shortcuts = QAction("&Keyboard Shortcuts", self)
         shortcuts.setShortcut(QKeySequence("F1"))
@@ -637,6 +640,11 @@ class MainWindow(QMainWindow):
         self.session.store = new_store
         self._remember_recent(Path(target))
         self._update_title()
+
+    def _on_transcript_editor(self) -> None:
+        from studio.ui.transcript.window import open_transcript_editor
+
+        open_transcript_editor(self)
 
     def _on_shortcuts(self) -> None:
         from studio.ui.shortcuts import ShortcutsDialog
