@@ -404,3 +404,21 @@ def test_free_span_finds_room_at_the_playhead() -> None:
     assert free_span(spans, 1.5, 10.0) == (2.0, 2.5)  # inside a span: after it
     assert free_span(spans, 5.0, 10.0) == (5.0, 7.0)
     assert free_span([(0.0, 1.0), (1.0, 2.0)], 0.5, 2.0) is None
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")
+def test_tools_menu_opens_the_editor_and_narration_needs_a_chapter(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from studio.ui.main_window import MainWindow
+
+    main = MainWindow(player_sink=NullSink())
+    qtbot.addWidget(main)
+    main.transcript_editor_action.trigger()
+    window = main.findChild(TranscriptEditorWindow)
+    assert window is not None and window.isVisible()
+    window.ask_before_closing = False
+    main.transcript_editor_action.trigger()  # the same window again, raised
+    assert main.findChildren(TranscriptEditorWindow) == [window]
+    assert window.narration_action.isEnabled()
+    window.open_narration()  # no project open: said in the status bar, nothing changes
+    assert "project" in window.statusBar().currentMessage()
+    window.close()
