@@ -10,12 +10,14 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from studio.core.model import (
     Block,
     BlockStatus,
+    Changes,
     Chapter,
+    ChapterSummary,
     Project,
     block_status,
     speakable_text,
-    summarize_chapter,
 )
+from studio.core.summary import SummaryCache
 
 _Index = QModelIndex | QPersistentModelIndex
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -27,17 +29,31 @@ SPEAKING_ROLE = Qt.ItemDataRole.UserRole + 7  # whether the paragraph is the one
 
 
 class ChapterListModel(QAbstractListModel):
-    """The project's chapters, each shown with its paragraph count and progress."""
+    """The project's chapters, each shown with its paragraph count and progress.
+
+    The counts are cached (a long chapter takes over 100 ms to count): whoever edits the
+    project passes each change on to :meth:`note_changes`.
+    """
 
     def __init__(self, project: Project | None = None) -> None:
         super().__init__()
         self._project = project
+        self._summaries = SummaryCache(project)
 
     def set_project(self, project: Project | None) -> None:
         """Show the chapters of ``project``."""
         self.beginResetModel()
         self._project = project
+        self._summaries.reset(project)
         self.endResetModel()
+
+    def note_changes(self, changes: Changes) -> None:
+        """Update the cached counts after ``changes`` (repainting is the caller's call)."""
+        self._summaries.update(changes)
+
+    def summary(self, chapter: Chapter) -> ChapterSummary:
+        """Return the counts of ``chapter``, from the cache."""
+        return self._summaries.summary(chapter)
 
     def chapter(self, row: int) -> Chapter | None:
         """Return the chapter at ``row``."""
@@ -55,12 +71,12 @@ class ChapterListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{index.row() + 1}. {chapter.title}"
         if role == PROGRESS_ROLE:
-            s = summarize_chapter(self._project, chapter)
+            s = self.summary(chapter)
             if s.paragraphs and s.converted == s.paragraphs:
                 return "✓"
             return f"{s.converted}/{s.paragraphs}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            s = summarize_chapter(self._project, chapter)
+            s = self.summary(chapter)
             return (
                 f"{s.paragraphs} paragraphs, {s.words} words, {s.characters} characters\n"
                 f"{s.converted} converted, {s.stale} stale, {s.unconverted} not yet converted"

@@ -271,3 +271,43 @@ def panel_actions(win: MainWindow) -> list:  # type: ignore[type-arg]
 
 def panel_texts(win: MainWindow) -> list[str]:
     return [a.text() for a in panel_actions(win)]
+
+
+def test_chapter_progress_is_counted_once_between_changes(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Repaints (hovering, progress during a render) reuse the counts; an edit recounts only
+    the paragraphs it names, and undoing a take shows at once."""
+    from studio.core import summary
+    from studio.ui import commands
+    from studio.ui.models import PROGRESS_ROLE
+
+    counted: list[str] = []
+    status = summary.block_status
+
+    def counting(project: m.Project, block: m.Block) -> m.BlockStatus:
+        counted.append(block.id)
+        return status(project, block)
+
+    monkeypatch.setattr(summary, "block_status", counting)
+    model, project, session = window.chapters_model, window.project, window.session
+    model.set_project(project)  # forget what the first paint counted
+
+    def progress() -> list[str]:
+        return [model.index(r).data(PROGRESS_ROLE) for r in range(model.rowCount())]
+
+    paragraphs = sum(len(c.blocks) for c in project.chapters)
+    third = project.chapters[2].blocks
+    assert progress()[2] == "✓"
+    for _ in range(5):
+        progress()
+        window.chapter_view.viewport().repaint()
+    assert len(counted) == paragraphs  # each paragraph once, not once per repaint
+
+    counted.clear()
+    block = project.chapters[0].blocks[1]
+    session.push(commands.SetBlockTextCommand(session, third[0].id, third[0].text + " Yes."))
+    assert progress()[2] == f"{len(third) - 1}/{len(third)}"
+    session.add_take(make_take(project, block.id, audio=wav_bytes(0.1)))
+    assert progress()[0] == f"1/{len(project.chapters[0].blocks)}"
+    assert sorted(counted) == sorted([third[0].id, block.id])
+    session.undo_stack.undo()
+    assert progress()[2] == "✓"

@@ -340,14 +340,21 @@ class ChaptersPanel(QWidget):
         self._update_actions()
 
     def _on_session_changed(self, changes: object, _initiator: object) -> None:
-        if isinstance(changes, m.Changes) and (changes.structure or changes.chapters
-                                               or changes.takes or changes.blocks):
+        if not isinstance(changes, m.Changes):
+            return
+        self.model.note_changes(changes)  # the cached counts, before anything repaints
+        if changes.structure or changes.chapters or changes.takes or changes.blocks:
             self.model.sync()
             current = self.view.currentIndex()
             if current.isValid() and not self.view.selectionModel().isSelected(current):
                 self.view.selectionModel().select(
                     current, QItemSelectionModel.SelectionFlag.ClearAndSelect)
             self._update_actions()
+        elif self.model.rowCount() and (changes.voices or changes.removed_voices
+                                        or changes.project or changes.dictionaries):
+            # Every paragraph's status may have changed: the progress of every chapter.
+            self.model.dataChanged.emit(self.model.index(0),
+                                        self.model.index(self.model.rowCount() - 1))
 
     def current_chapter(self) -> Chapter | None:
         """Return the selected chapter."""
