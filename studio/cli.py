@@ -19,7 +19,7 @@ from studio.core.errors import StudioError
 
 SUBCOMMANDS = (
     "import", "info", "export-text", "sample", "render", "voices", "export",
-    "transcribe", "align", "subtitles", "cast", "lexicon",
+    "transcribe", "align", "subtitles", "cast", "lexicon", "transcript-editor",
 )
 
 
@@ -97,6 +97,15 @@ def _build_parser() -> argparse.ArgumentParser:
     from studio.cli_cast import add_parsers as add_cast_parsers
 
     add_cast_parsers(sub)
+
+    p = sub.add_parser(
+        "transcript-editor",
+        help="open the transcript editor window on a media file and/or a transcript",
+        description="Open the transcript editor: MEDIA is an audio or video file, TRANSCRIPT "
+        "a JSON, SRT or VTT transcript (a lone transcript argument is recognised by its suffix).",
+    )
+    p.add_argument("media", nargs="?", type=Path, metavar="MEDIA")
+    p.add_argument("transcript", nargs="?", type=Path, metavar="TRANSCRIPT")
     return parser
 
 
@@ -246,6 +255,16 @@ def _cmd_cast(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_transcript_editor(args: argparse.Namespace) -> int:
+    from studio.ui.transcript.window import run_standalone
+
+    media, transcript = args.media, args.transcript
+    if transcript is None and media is not None and \
+            media.suffix.lower() in (".json", ".srt", ".vtt"):
+        media, transcript = None, media
+    return run_standalone(media, transcript)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``studio`` command; return its exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -273,6 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "subtitles": _cmd_transcript,
         "cast": _cmd_cast,
         "lexicon": _cmd_cast,
+        "transcript-editor": _cmd_transcript_editor,
     }
     # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
     # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.

@@ -422,3 +422,10 @@ def test_tools_menu_opens_the_editor_and_narration_needs_a_chapter(qtbot) -> Non
     window.open_narration()  # no project open: said in the status bar, nothing changes
     assert "project" in window.statusBar().currentMessage()
     window.close()
+
+
+def test_cli_transcript_editor_reports_a_missing_file(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from studio.cli import main
+
+    assert main(["transcript-editor", str(tmp_path / "missing.srt")]) == 1
+    assert "missing.srt: does not exist" in capsys.readouterr().err

@@ -1139,3 +1139,38 @@ def open_transcript_editor(main_window: Any) -> TranscriptEditorWindow:
     editor.raise_()
     editor.activateWindow()
     return editor
+
+
+def run_standalone(media: Path | None = None, transcript: Path | None = None) -> int:
+    """Run the editor as its own application (``studio transcript-editor``)."""
+    import os
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from studio import __version__
+    from studio.ui.errors import install_excepthooks
+    from studio.ui.theme import install_theme
+
+    if (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))):
+        sys.stderr.write("studio: no display found; run it from a desktop session, or under a "
+                         "virtual screen with 'xvfb-run -a studio transcript-editor'\n")
+        return 1
+    for path in (media, transcript):
+        if path is not None and not path.is_file():
+            sys.stderr.write(f"studio: {path}: does not exist\n")
+            return 1
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Narrator Studio")
+    app.setOrganizationName("NarratorStudio")
+    app.setApplicationVersion(__version__)
+    install_excepthooks()
+    install_theme()
+    window = TranscriptEditorWindow()
+    if transcript is not None:
+        window.open_transcript(transcript)
+    if media is not None and window.media is None and not window.task.running:
+        window.open_media(media)
+    window.show()
+    return int(app.exec())
