@@ -715,10 +715,7 @@ class ProjectStore:
                 continue  # removed again by a later edit in the same batch
             self._write_blocks(chapter, [index])
         if ch.takes:
-            wanted = set(ch.takes)
-            self._write_takes(
-                t for _, b in project.iter_blocks() for t in b.takes if t.id in wanted
-            )
+            self._write_takes(_takes_named(project, ch))
 
     def _write_project(self, p: Project) -> None:
         self._conn.execute(
@@ -861,6 +858,29 @@ class ProjectStore:
     def integrity_check(self) -> list[str]:
         """Return SQLite's full integrity check (``["ok"]`` for a sound file)."""
         return [r[0] for r in self._conn.execute("PRAGMA integrity_check")]
+
+
+def _takes_named(project: Project, ch: Changes) -> list[Take]:
+    """Return the takes ``ch`` names, looked for in the blocks it names first.
+
+    A new take comes with its block named, so a render's save never walks every take in
+    the book; a take whose block is not named (an undone chapter deletion) is looked for
+    everywhere.
+    """
+    wanted = set(ch.takes)
+    found: list[Take] = []
+    for block_id in ch.blocks:
+        try:
+            block = project.block(BlockId(block_id))
+        except EditError:
+            continue
+        for take in block.takes:
+            if take.id in wanted:
+                wanted.discard(take.id)
+                found.append(take)
+    if wanted:
+        found.extend(t for _, b in project.iter_blocks() for t in b.takes if t.id in wanted)
+    return found
 
 
 def _remove_quietly(path: Path) -> None:

@@ -87,6 +87,35 @@ def test_partial_saves_write_what_changed(tmp_path: Path) -> None:
         assert snapshot(again.load()) == snapshot(project)
 
 
+def test_saving_new_takes_looks_only_at_their_paragraphs(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A render saves take after take: each save must not walk every take in the book."""
+    project = make_project(chapters=3, blocks=40)
+    path = tmp_path / "Book.studio"
+    store = ProjectStore.create(path, project)
+    walks = 0
+    iter_blocks = m.Project.iter_blocks
+
+    def counting(self: m.Project):  # type: ignore[no-untyped-def]
+        nonlocal walks
+        walks += 1
+        return iter_blocks(self)
+
+    monkeypatch.setattr(m.Project, "iter_blocks", counting)
+    batch = m.Changes()
+    for block_id in ("c0b3", "c1b7", "c2b39"):
+        batch = batch | m.add_take(project, make_take(project, BlockId(block_id)))
+    store.save(project, batch)
+    store.save(project, m.add_take(project, make_take(project, BlockId("c0b3"))))
+    assert walks == 0
+    # A take whose paragraph the changes do not name is still found and saved.
+    lost = make_take(project, BlockId("c1b1"))
+    project.block(BlockId("c1b1")).takes.append(lost)
+    store.save(project, m.Changes(takes=frozenset({lost.id})))
+    store.close()
+    with ProjectStore.open(path) as again:
+        assert snapshot(again.load()) == snapshot(project)
+
+
 def test_the_cover_image_is_kept_in_the_file(tmp_path: Path) -> None:
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
     project = make_project()
