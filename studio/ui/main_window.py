@@ -357,7 +357,14 @@ class MainWindow(QMainWindow):
             self.resizeDocks([docks["waveformDock"]], [max(200, self.height() // 4)], vertical)
         side = [docks[n] for n in ("voicesDock", "historyDock") if n in docks]
         self.resizeDocks(side, [340] * len(side), horizontal)
-        if len(side) == 2:  # the voice form is the taller of the two: give it more height
+        if len(side) == 2 and self.height() < 900:
+            # A laptop screen: stacked, the voice form and History's buttons would be cut
+            # off. Voices, History and Queue become tabs of one full-height column.
+            self.tabifyDockWidget(side[0], side[1])
+            if "queueDock" in docks:
+                self.tabifyDockWidget(side[1], docks["queueDock"])
+            QTimer.singleShot(0, side[0].raise_)
+        elif len(side) == 2:  # the voice form is the taller of the two: give it more height
             self.resizeDocks(side, [self.height() * 3 // 5, self.height() * 2 // 5], vertical)
 
     # -- project -------------------------------------------------------------------------------

@@ -203,6 +203,8 @@ class WaveformView(QWidget):
         )
         self.region.setBounds((0.0, duration))
         self.region.show()
+        self.playhead.show()
+        self.overview_playhead.show()
         self.empty_label.hide()
         self.clear_selection()
         if before is not None and before[0] < duration:
@@ -223,6 +225,8 @@ class WaveformView(QWidget):
         self.region.hide()
         self.clear_selection()
         self.set_playhead(0.0)
+        self.playhead.hide()  # nothing to play: no stray line in the empty overview
+        self.overview_playhead.hide()
         self.detail.getPlotItem().setLimits(xMin=None, xMax=None, minXRange=None,
                                             maxXRange=None)
         self._set_visible(0.0, INITIAL_SPAN)  # a readable empty axis, not 0.0001 steps

@@ -193,3 +193,24 @@ def test_the_opening_view_grows_with_new_narration(qtbot) -> None:  # type: igno
     widget.set_chapter(coarse, fine, keep_view=True)
     t0, t1 = widget.visible_range()
     assert t0 == pytest.approx(0.0, abs=0.01) and t1 >= 25.5
+
+
+def red_pixels(widget) -> int:  # type: ignore[no-untyped-def]
+    image = widget.grab().toImage()
+    return sum(1 for y in range(0, image.height(), 2) for x in range(0, image.width(), 2)
+               if (c := QColor(image.pixel(x, y))).red() > 180 and c.green() < 90
+               and c.blue() < 90)
+
+
+def test_an_empty_chapter_shows_no_playhead(qtbot) -> None:  # type: ignore[no-untyped-def]
+    widget = WaveformView()
+    qtbot.addWidget(widget)
+    widget.resize(800, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.clear()
+    assert red_pixels(widget.overview) == 0 and red_pixels(widget.detail) == 0
+    coarse, fine = chapter()
+    widget.set_chapter(coarse, fine)
+    widget.set_playhead(10.0)
+    assert red_pixels(widget.detail) > 0  # back once there is narration

@@ -322,3 +322,18 @@ def test_typing_is_kept_when_the_window_closes_or_another_project_opens(  # type
         window.open_project(create_sample_project(tmp_path / "other.studio"))
     with ProjectStore.open(path, read_only=True) as store:
         assert store.load().chapters[0].blocks[0].text.endswith(" TYPED")
+
+
+def test_on_a_laptop_screen_the_side_panels_are_full_height_tabs(qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = MainWindow()  # no saved layout; the offscreen screen is laptop-sized
+    qtbot.addWidget(window)
+    assert window.height() < 900
+    voices = window.findChild(QDockWidget, "voicesDock")
+    history = window.findChild(QDockWidget, "historyDock")
+    assert voices is not None and history is not None
+    assert {history, window.queue_dock} <= set(window.tabifiedDockWidgets(voices))
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not voices.visibleRegion().isEmpty())  # Voices is the tab on top
+    panel = window.voices_panel
+    assert not panel.assign_button.visibleRegion().isEmpty()  # reachable without scrolling
