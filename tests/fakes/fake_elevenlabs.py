@@ -32,6 +32,17 @@ Decisions where the contract leaves a choice (all "inferred" in the spec):
   libsndfile reads it, else 16 kB per second. The transcript is ``stt_fixture_text`` (or
   ``stt_texts[sha256]``) spread evenly with spacing tokens; diarised speakers change per
   sentence. URL sources are not fetched.
+* pronunciation dictionaries (§14): stored per version; a TTS or dialogue locator naming an
+  unknown dictionary or version -> 404 ``pronunciation_dictionary_not_found`` /
+  ``pronunciation_dictionary_version_not_found`` (checked after voice and model); an unreadable
+  PLS upload -> 400 ``invalid_pls_file``; ``add-rules`` replaces a rule for the same word in
+  place and appends new ones. The located rules change what the fake "says" (``_Speech``):
+  aliases are said instead of the word, phoneme words are said as their phonemes by
+  ``PHONEME_MODELS`` and skipped by the others; audio, ``alignment`` times and
+  ``normalized_alignment`` follow what was said; billing stays on the text sent.
+* Text to Dialogue (§7): v3 only (other models -> 400 ``model_can_not_do_text_to_dialogue``),
+  more than 10 distinct voices -> 422; the inputs are said joined by one space, and
+  ``voice_segments`` index into that text.
 """
 
 from __future__ import annotations
