@@ -253,3 +253,40 @@ def test_selection_actions_are_on_the_paragraph_menu(setup) -> None:  # type: ig
     assert window.generate_selection_action.shortcut().toString() == "Ctrl+Alt+G"
     assert window.regenerate_selection_action.shortcut().toString() == "Ctrl+Alt+R"
     menu.deleteLater()
+
+
+def test_a_stopped_render_marks_thousands_of_rows_cancelled_in_one_repaint(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Stop with 3,000 paragraphs waiting: one repaint, counts kept without walking the rows."""
+    from studio.core.model import BlockId
+    from studio.core.scheduler import RunSummary
+    from studio.ui.panels.queue import QueuePanel, QueueRow
+
+    panel = QueuePanel()
+    qtbot.addWidget(panel)
+    model = panel.model
+    rows = [QueueRow(BlockId(f"b{i}"), "One" if i < 1000 else "Two", i + 1, "Text.", "N", 5, 1)
+            for i in range(3000)]
+    model.set_rows(rows)
+    model.set_states([(r.block_id, DONE, "1.0 s") for r in rows[:10]])
+    model.set_state(rows[1500].block_id, FAILED, "refused")
+    model.set_state(rows[1501].block_id, SENDING)
+    repaints: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda a, b, *_: repaints.append((a.row(), b.row())))
+    heading_reads: list[int] = []
+    heading_data = model._heading_data
+
+    def counting(line: int, role: int):  # type: ignore[no-untyped-def]
+        heading_reads.append(line)
+        return heading_data(line, role)
+
+    model._heading_data = counting  # type: ignore[method-assign]
+    panel._on_finished(RunSummary(cancelled=True))
+    assert len(repaints) == 1  # not one per row (with its heading recounted each time)
+    assert len(heading_reads) < 20
+    assert model.count(CANCELLED) == 2989 and model.count(DONE) == 10
+    assert model.count(FAILED) == 1 and model.count(WAITING, SENDING) == 0
+    assert model.index(0, 0).data() == "10/1000  One"
+    assert model.index(model.line_of(BlockId("b1000")) - 1, 0).data() == "0/2000  Two"
+    assert panel.retry_button.isEnabled()  # the failed one can be retried
+    assert "10 of 3000 paragraphs done" in panel.status.text()
+    assert "2989 cancelled" in panel.status.text()

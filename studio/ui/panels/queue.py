@@ -8,6 +8,7 @@ window plans and confirms the cost, as for any render).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +107,8 @@ class QueueModel(QAbstractTableModel):
     """The rows of the queue, as a table: a heading line per chapter, then its paragraphs.
 
     Headings span the table (the view sets that) and cannot be selected; ``rows`` holds the
-    paragraph rows alone, in order.
+    paragraph rows alone, in order. The counts per state and per heading are kept as states
+    change, so neither a repaint nor a state change walks the rows.
     """
 
     COLUMNS = ("State", "Paragraph", "Voice", "Chars")
@@ -117,21 +119,33 @@ class QueueModel(QAbstractTableModel):
         self._lines: list[QueueRow | str] = []  # a str is a chapter heading
         self._line_of: dict[str, int] = {}  # block id -> line
         self._heading_of: dict[str, int] = {}  # block id -> line of its chapter's heading
+        self._counts: dict[str, int] = {}  # state -> rows in it
+        self._heading_rows: dict[int, int] = {}  # heading line -> its paragraphs
+        self._heading_done: dict[int, int] = {}  # heading line -> its paragraphs done
 
     def set_rows(self, rows: list[QueueRow]) -> None:
         """Show ``rows`` (a new render), grouped under their chapters."""
         self.beginResetModel()
         self.rows = rows
         self._lines, self._line_of, self._heading_of = [], {}, {}
+        self._counts, self._heading_rows, self._heading_done = {}, {}, {}
         heading = -1
         for r in rows:
             if heading < 0 or self._lines[heading] != r.chapter:
                 heading = len(self._lines)
                 self._lines.append(r.chapter)
+                self._heading_rows[heading] = self._heading_done[heading] = 0
             self._heading_of[r.block_id] = heading
             self._line_of[r.block_id] = len(self._lines)
             self._lines.append(r)
+            self._heading_rows[heading] += 1
+            self._count(r, +1)
         self.endResetModel()
+
+    def _count(self, row: QueueRow, delta: int) -> None:
+        self._counts[row.state] = self._counts.get(row.state, 0) + delta
+        if row.state == DONE:
+            self._heading_done[self._heading_of[row.block_id]] += delta
 
     def headings(self) -> list[int]:
         """Return the lines that are chapter headings."""
@@ -152,18 +166,26 @@ class QueueModel(QAbstractTableModel):
 
     def set_state(self, block_id: str, state: str, detail: str = "") -> None:
         """Change a paragraph's state and repaint its row and its chapter's heading."""
-        row = self.row(block_id)
-        if row is None:
-            return
-        row.state, row.detail = state, detail
-        last = len(self.COLUMNS) - 1
-        line, heading = self._line_of[block_id], self._heading_of[block_id]
-        self.dataChanged.emit(self.index(line, 0), self.index(line, last))
-        self.dataChanged.emit(self.index(heading, 0), self.index(heading, last))
+        self.set_states([(block_id, state, detail)])
+
+    def set_states(self, changes: Iterable[tuple[str, str, str]]) -> None:
+        """Change many paragraphs' states (block id, state, detail) with one repaint."""
+        lines: list[int] = []
+        for block_id, state, detail in changes:
+            row = self.row(block_id)
+            if row is None:
+                continue
+            self._count(row, -1)
+            row.state, row.detail = state, detail
+            self._count(row, +1)
+            lines += (self._line_of[block_id], self._heading_of[block_id])
+        if lines:
+            last = len(self.COLUMNS) - 1
+            self.dataChanged.emit(self.index(min(lines), 0), self.index(max(lines), last))
 
     def count(self, *states: str) -> int:
         """Return how many rows are in one of ``states``."""
-        return sum(1 for r in self.rows if r.state in states)
+        return sum(self._counts.get(s, 0) for s in states)
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._lines)
@@ -185,9 +207,8 @@ class QueueModel(QAbstractTableModel):
     def _heading_data(self, line: int, role: int) -> Any:
         title = self._lines[line]
         if role == Qt.ItemDataRole.DisplayRole:
-            mine = [r for r in self.rows if self._heading_of[r.block_id] == line]
-            done = sum(1 for r in mine if r.state == DONE)
-            return f"{done}/{len(mine)}  {title}"  # the count first: long titles are elided
+            done, total = self._heading_done[line], self._heading_rows[line]
+            return f"{done}/{total}  {title}"  # the count first: long titles are elided
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
@@ -341,9 +362,9 @@ class QueuePanel(QWidget):
         self.cancel_button.setEnabled(self.running and any(
             r.state == WAITING for r in selected))
         self.cancel_all_button.setEnabled(self.running)
-        failed = [r for r in selected if r.state == FAILED] if selected else [
-            r for r in self.model.rows if r.state == FAILED]
-        self.retry_button.setEnabled(bool(failed))
+        failed = any(r.state == FAILED for r in selected) if selected else bool(
+            self.model.count(FAILED))
+        self.retry_button.setEnabled(failed)
 
     def _on_model_reset(self) -> None:
         for line in self.model.headings():  # chapter headings span the table
@@ -420,9 +441,9 @@ class QueuePanel(QWidget):
 
     def _on_finished(self, summary: object) -> None:
         assert isinstance(summary, RunSummary)
-        for row in self.model.rows:
-            if row.state in UNFINISHED:  # stopped (or a fatal error) before they were sent
-                self.model.set_state(row.block_id, CANCELLED)
+        # Stopped (or a fatal error) before they were sent: one repaint for them all.
+        self.model.set_states((row.block_id, CANCELLED, "") for row in self.model.rows
+                              if row.state in UNFINISHED)
         if summary.fatal is None and not summary.cancelled:
             self.progress.setValue(1000)
         self.progress.setFormat("Stopped" if summary.cancelled or summary.fatal else "Done")
@@ -459,10 +480,8 @@ class QueuePanel(QWidget):
         """Show failed paragraphs as waiting for the current render to end to be retried
         (or, with ``queued`` false, as failed again: the retry was dropped)."""
         old, new = (FAILED, QUEUED) if queued else (QUEUED, FAILED)
-        for block_id in block_ids:
-            row = self.model.row(block_id)
-            if row is not None and row.state == old:
-                self.model.set_state(block_id, new, row.detail)
+        rows = [r for b in block_ids if (r := self.model.row(b)) is not None and r.state == old]
+        self.model.set_states((r.block_id, new, r.detail) for r in rows)
         self._update_status()
 
     def _on_double_clicked(self, index: QModelIndex) -> None:
