@@ -699,14 +699,17 @@ class MainWindow(QMainWindow):
         """List the recent projects; one moved or deleted since is shown greyed, not opened."""
         self.recent_menu.clear()
         recent = self._recent()
+        names = [Path(item).name for item in recent]
         for item in recent:
             path = Path(item)
+            # Two projects with the same file name are told apart by their folder.
+            label = path.name if names.count(path.name) == 1 else f"{path.name} — {path.parent}"
             if path.exists():
-                action = self.recent_menu.addAction(path.name)
+                action = self.recent_menu.addAction(label)
                 action.setToolTip(item)
                 action.triggered.connect(lambda _=False, p=item: self._open_or_report(Path(p)))
             else:
-                action = self.recent_menu.addAction(f"{path.name} (not found)")
+                action = self.recent_menu.addAction(f"{label} (not found)")
                 action.setToolTip(f"{item} was moved or deleted")
                 action.setEnabled(False)
         if recent:

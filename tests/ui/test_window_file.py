@@ -268,6 +268,12 @@ def test_recent_projects_grey_out_a_moved_file_and_can_be_cleared(qtbot, tmp_pat
     actions = {a.text(): a for a in window.recent_menu.actions() if a.text()}
     assert actions["kept.studio"].isEnabled()
     assert not actions["gone.studio (not found)"].isEnabled()
+    twin = create_sample_project(tmp_path / "twin" / "kept.studio")
+    window.open_project(twin)
+    window.recent_menu.aboutToShow.emit()
+    labels = [a.text() for a in window.recent_menu.actions() if a.text()]
+    assert f"kept.studio — {twin.parent}" in labels and f"kept.studio — {tmp_path}" in labels
+    actions = {a.text(): a for a in window.recent_menu.actions() if a.text()}
     actions["Clear Menu"].trigger()
     assert not window.recent_menu.isEnabled() and window.recent_menu.actions() == []
 
