@@ -90,6 +90,7 @@ from studio.core.textedit import (
     seconds_label,
     speakable_to_raw,
 )
+from studio.ui.audio_tags import TagCompleter, highlight_audio_tags
 from studio.ui.models import (
     FAILED,
     GENERATING,
@@ -659,6 +660,7 @@ class BlockDelegate(QStyledItemDelegate):
                      index: QModelIndex) -> QWidget:
         editor = ParagraphEditor(parent)
         editor.block_id = str(index.data(ID_ROLE))
+        editor.set_v3(self.model_is_v3())
         editor.menu_hook = self.editor_menu_hook
         editor.break_activated.connect(
             lambda start, e=editor: self.break_double_clicked.emit(e.block_id, start))
@@ -720,11 +722,13 @@ class _BreakHighlighter(QSyntaxHighlighter):
     def __init__(self, document: QTextDocument, dark: bool) -> None:
         super().__init__(document)
         self.dark = dark
+        self.v3 = False  # the project's model is Eleven v3: audio tags are performed
         self.spans: Sequence[VoiceSpan] = ()
 
     def highlightBlock(self, text: str) -> None:
         base = self.document().defaultFont()
         offset = self.currentBlock().position()
+        highlight_audio_tags(self, text, self.dark, self.v3)  # [whispers]: v3 audio tags
         for span in self.spans:
             a, b = max(span.start - offset, 0), min(span.end - offset, len(text))
             if a < b:
@@ -787,6 +791,7 @@ class ParagraphEditor(QPlainTextEdit):
         self.block_id = ""
         self.menu_hook: Callable[[ParagraphEditor, QMenu], None] | None = None
         self._highlighter = _BreakHighlighter(self.document(), _is_dark(self.palette()))
+        self.tag_completer = TagCompleter(self)  # audio tags after "[" (on v3 only)
         self._tags_rev = -1
         self._tags: list[tuple[int, int]] = []
         self._span_text: str | None = None
@@ -911,7 +916,15 @@ class ParagraphEditor(QPlainTextEdit):
 
     # -- events --------------------------------------------------------------------------------
 
+    def set_v3(self, v3: bool) -> None:
+        """Say whether the project's model is Eleven v3 (tag colours; completion only on v3)."""
+        self._highlighter.v3 = v3
+        self.tag_completer.enabled = v3
+        self._highlighter.rehighlight()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.tag_completer.key_pressed(event):
+            return  # Return/Tab/Escape while the tag list is open: the list's
         cursor = self.textCursor()
         if not cursor.hasSelection() and event.key() in (Qt.Key.Key_Backspace, Qt.Key.Key_Delete):
             pos = cursor.position()
@@ -924,6 +937,7 @@ class ParagraphEditor(QPlainTextEdit):
                     self.setTextCursor(cursor)
                     return
         super().keyPressEvent(event)
+        self.tag_completer.text_typed(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = self.cursorForPosition(event.position().toPoint()).position()
