@@ -51,6 +51,7 @@ class RegionLayer(QObject):
         self.duration = 0.0
         self._pool: list[pg.LinearRegionItem] = []
         self._shown: dict[int, str] = {}  # id(region item) -> item id
+        self._drawn: dict[int, tuple[object, ...]] = {}  # id(region item) -> what it shows
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
@@ -99,8 +100,13 @@ class RegionLayer(QObject):
             low = self.items[i - 1].end if i > 0 else 0.0
             high = (self.items[i + 1].start if i + 1 < len(self.items)
                     else (self.duration or item.end))
-            colour = QColor(item.colour)
             strong = item.id in self.selected
+            state = (item, low, high, strong)
+            self._shown[id(region)] = item.id
+            if self._drawn.get(id(region)) == state and region.isVisible():
+                continue  # unchanged: restyling it would repaint the plot for nothing
+            self._drawn[id(region)] = state
+            colour = QColor(item.colour)
             fill = QColor(colour)
             fill.setAlpha(90 if strong else 38)
             hover = QColor(colour)
@@ -117,10 +123,10 @@ class RegionLayer(QObject):
                 line.setHoverPen(pg.mkPen(colour, width=4))
                 line.blockSignals(False)
             region.blockSignals(False)
-            self._shown[id(region)] = item.id
             region.show()
         for region in self._pool[len(visible):]:
-            region.hide()
+            if region.isVisible():
+                region.hide()
 
     def _new_region(self) -> pg.LinearRegionItem:
         region = pg.LinearRegionItem(movable=True)

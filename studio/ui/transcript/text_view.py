@@ -114,6 +114,12 @@ class SegmentListModel(QAbstractListModel):
             return self._by_id.get(self._ids[row])
         return None
 
+    def is_header(self, row: int) -> bool:
+        """Return whether ``row`` starts a speaker's group (its speaker differs from above)."""
+        segment, previous = self.segment(row), self.segment(row - 1)
+        return segment is not None and (previous is None
+                                        or previous.speaker_id != segment.speaker_id)
+
     def row_of(self, segment_id: str) -> int:
         """Return the row of a segment, or -1."""
         try:
@@ -132,8 +138,7 @@ class SegmentListModel(QAbstractListModel):
         if role == SPEAKER_ROLE:
             return self._speakers.get(segment.speaker_id)
         if role == HEADER_ROLE:
-            previous = self.segment(index.row() - 1)
-            return previous is None or previous.speaker_id != segment.speaker_id
+            return self.is_header(index.row())
         if role == WORD_ROLE:
             if self.current is not None and self.current[0] == segment.id:
                 return self.current[1]
@@ -220,6 +225,14 @@ class SegmentListModel(QAbstractListModel):
                                   [HEADER_ROLE])
 
 
+class _Metrics(NamedTuple):
+    key: str  # QFont.key() of the row font
+    small: QFont  # the time column
+    bold: QFont  # speaker names
+    gutter: int  # width of the time column
+    header: int  # height of a speaker's name above the first row of a group
+
+
 class _RowLayout(NamedTuple):
     layout: QTextLayout
     height: int
@@ -267,41 +280,49 @@ class SegmentDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._cache: dict[tuple[str, str, int, bool, str], _RowLayout] = {}
+        self._metrics: dict[str, _Metrics] = {}
+        self._option = QTextOption()
+        self._option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.editor_cursor: int | None = None  # where the next editor puts its cursor
 
     # -- geometry ------------------------------------------------------------------------------
 
-    @staticmethod
-    def gutter(font: QFont) -> int:
+    def metrics(self, font: QFont) -> _Metrics:
+        """Return the fonts and sizes rows use with ``font`` (made once per font)."""
+        key = font.key()
+        cached = self._metrics.get(key)
+        if cached is None:
+            small = QFont(font)
+            small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+            bold = QFont(font)
+            bold.setBold(True)
+            cached = _Metrics(key, small, bold,
+                              QFontMetrics(small).horizontalAdvance("0:00:00.0") + 14,
+                              QFontMetrics(bold).height() + GROUP_GAP)
+            self._metrics[key] = cached
+        return cached
+
+    def gutter(self, font: QFont) -> int:
         """Return the width of the time column."""
-        small = QFont(font)
-        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        return QFontMetrics(small).horizontalAdvance("0:00:00.0") + 14
+        return self.metrics(font).gutter
 
     def text_origin(self, option_rect: QRect, font: QFont, header: bool) -> QPoint:
         """Return where a row's text layout is drawn, relative to the row's top-left."""
-        top = PAD + (self._header_height(font) if header else 0)
-        return QPoint(self.gutter(font) + 10, top)
-
-    @staticmethod
-    def _header_height(font: QFont) -> int:
-        bold = QFont(font)
-        bold.setBold(True)
-        return QFontMetrics(bold).height() + GROUP_GAP
+        m = self.metrics(font)
+        return QPoint(m.gutter + 10, PAD + (m.header if header else 0))
 
     def row_layout(self, segment: Segment, header: bool, width: int, font: QFont) -> _RowLayout:
         """Return the laid-out text of a row ``width`` pixels wide (cached)."""
-        key = (segment.id, segment.text, width, header, font.key())
+        m = self.metrics(font)
+        key = (segment.id, segment.text, width, header, m.key)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         if len(self._cache) > 20_000:
             self._cache.clear()
-        text_width = max(40, width - self.gutter(font) - 10 - 8)
+        text_width = max(40, width - m.gutter - 10 - 8)
         layout = QTextLayout(segment.text or " ", font)
-        option = QTextOption()
-        option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        layout.setTextOption(option)
+        layout.setTextOption(self._option)
         layout.setCacheEnabled(True)
         layout.beginLayout()
         y = 0.0
@@ -313,22 +334,27 @@ class SegmentDelegate(QStyledItemDelegate):
             line.setPosition(QPointF(0.0, y))
             y += line.height()
         layout.endLayout()
-        top = PAD + (self._header_height(font) if header else 0)
+        top = PAD + (m.header if header else 0)
         result = _RowLayout(layout, int(top + y + PAD + 0.999), top, y)
         self._cache[key] = result
         return result
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
                  ) -> QSize:
-        segment = index.data(SEGMENT_ROLE)
+        # Called for every row at each layout: straight to the model, layouts cached.
+        model = index.model()
+        row = index.row()
+        if isinstance(model, SegmentListModel):
+            segment, header = model.segment(row), model.is_header(row)
+        else:
+            segment, header = index.data(SEGMENT_ROLE), bool(index.data(HEADER_ROLE))
         if segment is None:
             return QSize(0, 0)
         width = option.rect.width()
         view = option.widget
         if isinstance(view, QAbstractItemView):
             width = view.viewport().width()
-        row = self.row_layout(segment, bool(index.data(HEADER_ROLE)), width, option.font)
-        return QSize(width, row.height)
+        return QSize(width, self.row_layout(segment, header, width, option.font).height)
 
     # -- painting ------------------------------------------------------------------------------
 
@@ -352,22 +378,19 @@ class SegmentDelegate(QStyledItemDelegate):
         colour = QColor(speaker.colour if speaker else "#888888")
         if is_dark(palette):
             colour = colour.lighter(125)
+        m = self.metrics(font)
         if header:
-            bold = QFont(font)
-            bold.setBold(True)
-            painter.setFont(bold)
+            painter.setFont(m.bold)
             painter.setPen(colour)
             painter.drawText(QRect(rect.left() + 8, rect.top() + GROUP_GAP, rect.width() - 16,
                                    row.text_top - GROUP_GAP),
                              Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                              speaker.name if speaker else "?")
-        gutter = self.gutter(font)
+        gutter = m.gutter
         text_x = rect.left() + gutter + 10
         text_y = rect.top() + row.text_top
         painter.fillRect(QRectF(rect.left() + gutter + 2, text_y, 3, row.text_height), colour)
-        small = QFont(font)
-        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
-        painter.setFont(small)
+        painter.setFont(m.small)
         painter.setPen(STALE_COLOUR if segment.words_stale
                        else palette.color(QPalette.ColorRole.PlaceholderText))
         first_line = row.layout.lineAt(0) if row.layout.lineCount() else None
@@ -469,6 +492,12 @@ class TranscriptTextView(QListView):
                              | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.setWordWrap(True)
         self.setUniformItemSizes(False)
+        # Lay rows out 50 at a time between events: an hour's 600 rows never freeze the window.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(50)
+        # A scroll bar that comes and goes changes the width, and every row would be laid out
+        # again at the new width.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._press: QPoint | None = None
 

@@ -746,11 +746,11 @@ class TranscriptEditorWindow(QMainWindow):
             self.text_view.scrollToTop()
 
     def _on_transcript_changed(self, _changes: TranscriptChanges) -> None:
-        self._word_index = None
+        self._word_index = None  # rebuilt at the next playhead tick, not on every edit
         self._refresh_regions()
         self._update_actions()
-        self._highlight(self.player.position if self.media is not None
-                        else self.waveform.playhead_position())
+        if self.player.state == "playing":
+            self._highlight(self.player.position)
 
     def split_with_text(self, segment_id: str, text: str, offset: int) -> None:
         """Enter in a segment's text: keep the typed text and split at the cursor."""
