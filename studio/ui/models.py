@@ -123,6 +123,7 @@ class BlockListModel(QAbstractListModel):
         # The rows as the views know them: the chapter's paragraph list is edited in place
         # before the model hears of it, so structural changes are worked out against this.
         self._blocks: list[Block] = []
+        self._rows: dict[str, int] | None = None  # block id -> row, built when first needed
 
     @property
     def chapter(self) -> Chapter | None:
@@ -136,7 +137,12 @@ class BlockListModel(QAbstractListModel):
 
     def row_of(self, block_id: str) -> int | None:
         """Return the row of paragraph ``block_id``, if it is in the chapter shown."""
-        return next((i for i, b in enumerate(self._blocks) if b.id == block_id), None)
+        return self._row_index().get(block_id)
+
+    def _row_index(self) -> dict[str, int]:
+        if self._rows is None:
+            self._rows = {b.id: i for i, b in enumerate(self._blocks)}
+        return self._rows
 
     def is_generating(self) -> bool:
         """Return whether a paragraph of the chapter shown is being generated."""
@@ -150,12 +156,18 @@ class BlockListModel(QAbstractListModel):
             return
         if structure:
             self._sync_rows()
-        rows = [i for i, b in enumerate(self._blocks) if block_ids is None or b.id in block_ids]
+            self._rows = None  # rebuilt from the rows as they now are
+        if block_ids is None:
+            rows = [0, len(self._blocks) - 1] if self._blocks else []
+        else:  # by the index: a render repaints its paragraphs many times a second
+            index = self._row_index()
+            rows = [row for b in block_ids if (row := index.get(b)) is not None]
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
 
     def _sync_rows(self) -> None:
         assert self._chapter is not None
+        self._rows = None
         new = list(self._chapter.blocks)
         old = self._blocks
         if [b.id for b in old] == [b.id for b in new]:
@@ -184,6 +196,7 @@ class BlockListModel(QAbstractListModel):
         self.beginResetModel()
         self._project, self._chapter = project, chapter
         self._blocks = list(chapter.blocks) if chapter is not None else []
+        self._rows = None
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008

@@ -85,6 +85,17 @@ class ProjectSession(QObject):
         """Record a generated take as its paragraph's current take."""
         self.apply(m.add_take(self.project, take))
 
+    def add_takes(self, takes: list[Take]) -> None:
+        """Record generated takes as their paragraphs' current takes: one save, one
+        ``changed`` (a render applies what arrived in a burst at once)."""
+        blocks: set[str] = set()
+        ids: set[str] = set()
+        for take in takes:
+            changes = m.add_take(self.project, take)
+            blocks |= changes.blocks
+            ids |= changes.takes
+        self.apply(m.Changes(blocks=frozenset(blocks), takes=frozenset(ids)))
+
     def take_media(self, take: Take) -> Take:
         """Return ``take`` with its audio and peaks loaded from the file."""
         if take.audio is not None:

@@ -4,15 +4,21 @@ The :class:`GenerationController` runs a :class:`~studio.core.scheduler.Schedule
 Python thread; the scheduler's events cross to the GUI thread through a queued Qt signal,
 and the controller records each take through the session there, so only the GUI thread
 touches the project and its file.
+
+Events are applied at most every :data:`APPLY_INTERVAL_MS`: the takes that arrived
+meanwhile are saved in one transaction and announced in one ``changed``, then each event's
+own signals follow in order. A fast engine on a long chapter would otherwise make the GUI
+thread save and repaint for every paragraph.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.core.engines import Engine, EngineError
 from studio.core.errors import CancelToken, StudioError
@@ -23,6 +29,7 @@ from studio.core.scheduler import (
     JobRetrying,
     JobSkipped,
     JobStarted,
+    Progress,
     RunSummary,
     Scheduler,
     TakeReady,
@@ -44,14 +51,18 @@ class GenerationScope:
 
 log = logging.getLogger(__name__)
 
+#: Takes that arrive closer together than this are saved and announced together.
+APPLY_INTERVAL_MS = 100
+
 
 class GenerationController(QObject):
     """Run renders one at a time and apply their results to the session.
 
     Signals:
         started(object): the Plan being run.
-        progress(object): a scheduler Progress, at most once per finished paragraph.
-        take_added(str): a paragraph's new take was recorded (block id).
+        progress(object): a scheduler Progress, at most once per batch of events applied.
+        take_added(str): a paragraph's new take was recorded (block id); once per take,
+            after the whole batch it came in was saved.
         job_failed(str, str): a paragraph failed (block id, reason).
         job_started(str, int, int): a paragraph's request is being sent (block id, part,
             parts); again after each retry.
@@ -81,6 +92,11 @@ class GenerationController(QObject):
         self._cancel: CancelToken | None = None
         self._thread: threading.Thread | None = None
         self._scheduler: Scheduler | None = None
+        self._pending: list[object] = []  # events received, not applied yet
+        self._applied_at = 0.0
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.timeout.connect(self._apply_pending)
         self._event.connect(self._on_event)
 
     @property
@@ -141,6 +157,7 @@ class GenerationController(QObject):
         if self._thread is None:
             return True
         self._thread.join(timeout)
+        self._apply_pending()  # takes already received are paid for: save them now
         return not self._thread.is_alive()
 
     def _exists(self, block_id: BlockId) -> bool:
@@ -151,27 +168,62 @@ class GenerationController(QObject):
         return True
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, TakeReady):
+        self._pending.append(event)
+        if isinstance(event, RunSummary):
+            self._apply_pending()  # the last event: nothing to wait for
+        elif not self._apply_timer.isActive():
+            # The first event after a quiet spell is applied at once; a burst waits for
+            # the interval to be over and is applied together.
+            wait = APPLY_INTERVAL_MS - (time.monotonic() - self._applied_at) * 1000
+            if wait <= 0:
+                self._apply_pending()
+            else:
+                self._apply_timer.start(int(wait) + 1)
+
+    def _apply_pending(self) -> None:
+        """Save the takes received so far in one go, then emit each event's signals."""
+        self._apply_timer.stop()
+        events, self._pending = self._pending, []
+        self._applied_at = time.monotonic()
+        if not events:
+            return
+        ready = [e for e in events if isinstance(e, TakeReady)]
+        for event in ready:  # painted as narrated, not as generating, once saved
             self.generating.discard(event.block_id)
-            if not self._exists(event.block_id):
+        kept = [e for e in ready if self._exists(e.block_id)]
+        if kept:
+            self.session.add_takes([e.take for e in kept])
+        applied = {id(e) for e in kept}
+        progress: Progress | None = None
+        for event in events:
+            if isinstance(event, RunSummary) and progress is not None:
+                self.progress.emit(progress)
+                progress = None
+            progress = self._emit(event, id(event) in applied) or progress
+        if progress is not None:
+            self.progress.emit(progress)
+
+    def _emit(self, event: object, applied: bool) -> Progress | None:
+        """Emit the signals of one applied event; return its Progress, if it has one."""
+        if isinstance(event, TakeReady):
+            if not applied:
                 # Deleted while it was being generated: nowhere to put the audio.
                 self.job_failed.emit(event.block_id, "the paragraph was deleted while it was "
                                      "being generated; its audio was not kept")
             else:
-                self.session.add_take(event.take)
                 self.take_added.emit(event.block_id)
-            self.progress.emit(event.progress)
-        elif isinstance(event, JobFailed):
+            return event.progress
+        if isinstance(event, JobFailed):
             self.generating.discard(event.block_id)
             self.failures[event.block_id] = str(event.error)
             self.job_failed.emit(event.block_id, str(event.error))
-            self.progress.emit(event.progress)
-        elif isinstance(event, JobStarted):
+            return event.progress
+        if isinstance(event, JobStarted):
             self.job_started.emit(event.block_id, event.part, event.parts)
         elif isinstance(event, JobSkipped):
             self.generating.discard(event.block_id)
             self.job_skipped.emit(event.block_id, event.progress)
-            self.progress.emit(event.progress)
+            return event.progress
         elif isinstance(event, JobRetrying):
             if event.block_id is not None:
                 self.job_retrying.emit(event.block_id, event.reason)
@@ -184,3 +236,4 @@ class GenerationController(QObject):
             self.generating.clear()
             self._scheduler = None
             self.finished.emit(event)
+        return None

@@ -74,3 +74,43 @@ def test_stop_ends_a_render_early(qtbot, tmp_path: Path) -> None:  # type: ignor
     assert summary.cancelled and 1 <= summary.takes < len(plan.jobs)
     assert controller.wait(5) and not controller.running
     session.close()
+
+
+def test_takes_arriving_in_a_burst_are_saved_in_one_transaction(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                monkeypatch) -> None:
+    """Takes queued up while the GUI thread was busy: one save and one ``changed`` for them,
+    then ``take_added`` for each, in order."""
+    from studio.core.scheduler import Progress, TakeReady
+    from studio.ui import workers
+    from tests.core.factories import make_take
+
+    monkeypatch.setattr(workers, "APPLY_INTERVAL_MS", 2000)  # a burst, however slow the machine
+    session = open_sample(tmp_path)
+    controller = GenerationController(session)
+    blocks = [b for c in session.project.chapters for b in c.blocks]
+    takes = [make_take(session.project, b.id) for b in blocks]
+    saves: list[object] = []
+    save = session.store.save
+    monkeypatch.setattr(session.store, "save", lambda p, ch=None: (saves.append(ch), save(p, ch)))
+    announced: list[object] = []
+    session.changed.connect(lambda ch, _i: announced.append(ch))
+    added: list[str] = []
+    controller.take_added.connect(added.append)
+    progress: list[object] = []
+    controller.progress.connect(progress.append)
+
+    def send() -> None:  # as the scheduler does: from another thread, queued to the GUI
+        for n, take in enumerate(takes, 1):
+            controller._event.emit(TakeReady(take.block_id, take, Progress(
+                n, len(takes), n, len(takes), 0, 1, 0.0, None)))
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    sender.join()  # all of them wait in the GUI thread's queue now
+    qtbot.waitUntil(lambda: len(added) == len(takes), timeout=10_000)
+    assert added == [t.block_id for t in takes]
+    assert len(saves) <= 2 and len(announced) == len(saves)  # the first at once, then the rest
+    assert progress[-1].jobs_done == len(takes) and len(progress) == len(saves)
+    with ProjectStore.open(session.store.path, read_only=True) as reader:
+        assert all(b.current_take is not None for c in reader.load().chapters for b in c.blocks)
+    session.close()
