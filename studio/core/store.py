@@ -14,7 +14,9 @@ Schema, version 3 (see :data:`SCHEMA`):
 
 ``meta``         key/value facts about the file (``created_by``, ``created``) and the
                  project's cover image (key ``cover``, the JPEG or PNG bytes as a BLOB;
-                 files without one read as having no cover, so no new version was needed).
+                 files without one read as having no cover, so no new version was needed);
+                 ``held_chapters``: a JSON list of deleted chapters whose rows are kept
+                 until the file is closed (see :meth:`ProjectStore.purge_held`).
 ``project``      a single row (``id = 1``): title, author, language, model, default voice,
                  settings (JSON).
 ``voices``       the cast, ordered by ``position``; one column per voice setting.
@@ -333,16 +335,21 @@ class ProjectStore:
         self.path = path
         self._conn = conn
         self._lock_fd = lock_fd
+        # Deleted chapters whose rows (paragraphs, takes, audio) stay in the file until it is
+        # closed: undoing the deletion then needs no audio in memory and writes none again.
+        self._held: set[str] = self._read_held()
 
     # -- opening and creating -------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, read_only: bool = False) -> ProjectStore:
+    def open(cls, path: str | Path, read_only: bool = False, *, purge: bool = True
+             ) -> ProjectStore:
         """Open an existing project, upgrading an older file format first.
 
         A writable store holds the project's "open for writing" lock until closed, so a
         second window or process cannot write to it at the same time. A ``read_only`` store
-        (``studio info``) takes no lock and never writes.
+        (``studio info``) takes no lock and never writes. A writable store first drops the
+        rows of deleted chapters a killed session left held (unless ``purge`` is False).
 
         Raises:
             ProjectFormatError: not a project, from a newer version, or damaged. The file is
@@ -405,7 +412,13 @@ class ProjectStore:
         except BaseException:
             _unlock(lock_fd)
             raise
-        return cls(path, conn, lock_fd)
+        store = cls(path, conn, lock_fd)
+        if purge:
+            try:
+                store.purge_held()
+            except ProjectSaveError:
+                pass  # a read-only folder or a full disk: the rows stay hidden, and held
+        return store
 
     @classmethod
     def _migrate(cls, path: Path, version: int) -> None:
@@ -477,7 +490,10 @@ class ProjectStore:
         return cls.open(path)
 
     def close(self) -> None:
-        """Close the file (checkpointing the write-ahead log) and release its lock."""
+        """Drop held chapters, close the file (checkpointing the log), release its lock."""
+        if self._lock_fd is not None:
+            with contextlib.suppress(ProjectSaveError):  # kept hidden; dropped at next open
+                self.purge_held()
         self._conn.close()
         _unlock(self._lock_fd)
         self._lock_fd = None
@@ -547,12 +563,17 @@ class ProjectStore:
             )
         ]
         chapters: dict[str, Chapter] = {}
-        for r in c.execute("SELECT id, title FROM chapters ORDER BY position"):
+        held = _dumps(sorted(self._held))
+        for r in c.execute(
+            "SELECT id, title FROM chapters WHERE id NOT IN (SELECT value FROM json_each(?)) "
+            "ORDER BY position", (held,)
+        ):
             chapters[r[0]] = Chapter(ChapterId(r[0]), r[1])
         blocks: dict[str, Block] = {}
         for r in c.execute(
             "SELECT id, chapter_id, text, voice_id, spans, locked, current_take_id "
-            "FROM blocks ORDER BY chapter_id, position"
+            "FROM blocks WHERE chapter_id NOT IN (SELECT value FROM json_each(?)) "
+            "ORDER BY chapter_id, position", (held,)
         ):
             block = Block(
                 BlockId(r[0]),
@@ -567,7 +588,9 @@ class ProjectStore:
         for r in c.execute(
             "SELECT id, block_id, created, engine, voice_id, model_id, settings, text, format, "
             "sample_rate, duration, request_id, cost, inputs_hash, char_timings, word_timings "
-            "FROM takes ORDER BY created, rowid"
+            "FROM takes WHERE ? = '[]' OR block_id NOT IN (SELECT id FROM blocks WHERE "
+            "chapter_id IN (SELECT value FROM json_each(?))) ORDER BY created, rowid",
+            (held, held),
         ):
             timings = json.loads(r[14]) if r[14] else None
             take = Take(
@@ -644,6 +667,7 @@ class ProjectStore:
                 save was written and the file holds the previous state.
         """
         c = self._conn
+        held = set(self._held)
         try:
             c.execute("BEGIN IMMEDIATE")
             try:
@@ -653,6 +677,7 @@ class ProjectStore:
                     self._save_changes(project, changes)
                 c.execute("COMMIT")
             except BaseException:
+                self._held = held  # as the file has it again
                 c.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
@@ -670,22 +695,27 @@ class ProjectStore:
         self._write_exports(project)
         self._write_chapters(project)
         chapter_ids = [ch.id for ch in project.chapters]
+        self._set_held(self._held - set(chapter_ids))
+        held = _dumps(sorted(self._held))  # their rows stay, for undo
         c.execute(
-            "DELETE FROM chapters WHERE id NOT IN (SELECT value FROM json_each(?))",
-            (_dumps(chapter_ids),),
+            "DELETE FROM chapters WHERE id NOT IN (SELECT value FROM json_each(?)) "
+            "AND id NOT IN (SELECT value FROM json_each(?))",
+            (_dumps(chapter_ids), held),
         )
         block_ids: list[str] = []
         for chapter in project.chapters:
             self._write_blocks(chapter, range(len(chapter.blocks)))
             block_ids.extend(b.id for b in chapter.blocks)
         c.execute(
-            "DELETE FROM blocks WHERE id NOT IN (SELECT value FROM json_each(?))",
-            (_dumps(block_ids),),
+            "DELETE FROM blocks WHERE id NOT IN (SELECT value FROM json_each(?)) "
+            "AND chapter_id NOT IN (SELECT value FROM json_each(?))",
+            (_dumps(block_ids), held),
         )
         take_ids = [t.id for _, b in project.iter_blocks() for t in b.takes]
         c.execute(
-            "DELETE FROM takes WHERE id NOT IN (SELECT value FROM json_each(?))",
-            (_dumps(take_ids),),
+            "DELETE FROM takes WHERE id NOT IN (SELECT value FROM json_each(?)) AND block_id "
+            "NOT IN (SELECT id FROM blocks WHERE chapter_id IN (SELECT value FROM json_each(?)))",
+            (_dumps(take_ids), held),
         )
         self._write_takes(t for _, b in project.iter_blocks() for t in b.takes)
 
@@ -700,22 +730,94 @@ class ProjectStore:
             self._write_dictionaries(project)
         if ch.exports:
             self._write_exports(project)
-        c.executemany("DELETE FROM takes WHERE id = ?", [(t,) for t in ch.removed_takes])
-        c.executemany("DELETE FROM blocks WHERE id = ?", [(b,) for b in ch.removed_blocks])
-        c.executemany("DELETE FROM chapters WHERE id = ?", [(x,) for x in ch.removed_chapters])
+        if ch.removed_chapters:
+            # A deleted chapter is held, not deleted: its rows stay (hidden from load) until
+            # the file closes, so undo writes no audio back and deleting reads none.
+            self._set_held(self._held | set(ch.removed_chapters))
+        if self._held:
+            held = _dumps(sorted(self._held))
+            c.executemany(
+                "DELETE FROM takes WHERE id = ? AND block_id NOT IN (SELECT id FROM blocks "
+                "WHERE chapter_id IN (SELECT value FROM json_each(?)))",
+                [(t, held) for t in ch.removed_takes])
+            c.executemany(
+                "DELETE FROM blocks WHERE id = ? AND chapter_id NOT IN "
+                "(SELECT value FROM json_each(?))", [(b, held) for b in ch.removed_blocks])
+        else:
+            c.executemany("DELETE FROM takes WHERE id = ?", [(t,) for t in ch.removed_takes])
+            c.executemany("DELETE FROM blocks WHERE id = ?", [(b,) for b in ch.removed_blocks])
         if ch.structure or ch.chapters:
             self._write_chapters(project)
+            if self._held:  # an undone deletion: the chapter is back
+                self._set_held(self._held - {c.id for c in project.chapters})
         for chapter in project.chapters:
             if chapter.id in ch.chapters and ch.structure:
                 self._write_blocks(chapter, range(len(chapter.blocks)))
+        named: dict[str, tuple[Chapter, list[int]]] = {}
         for block_id in ch.blocks:
             try:
                 chapter, index = project.locate(BlockId(block_id))
             except EditError:
                 continue  # removed again by a later edit in the same batch
-            self._write_blocks(chapter, [index])
+            named.setdefault(chapter.id, (chapter, []))[1].append(index)
+        for chapter, indices in named.values():  # one statement per chapter
+            self._write_blocks(chapter, indices)
         if ch.takes:
             self._write_takes(_takes_named(project, ch))
+
+    # -- held chapters ---------------------------------------------------------------------------
+
+    def _read_held(self) -> set[str]:
+        try:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'held_chapters'").fetchone()
+        except sqlite3.DatabaseError:
+            return set()  # not a project yet (create) or damaged: load() reports that
+        return set(json.loads(row[0])) if row is not None else set()
+
+    def _set_held(self, held: set[str]) -> None:
+        """Record the held chapters (inside the caller's transaction)."""
+        if held == self._held:
+            return
+        if held:
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('held_chapters', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (_dumps(sorted(held)),))
+        else:
+            self._conn.execute("DELETE FROM meta WHERE key = 'held_chapters'")
+        self._held = set(held)
+
+    @property
+    def held_chapters(self) -> frozenset[str]:
+        """Return the deleted chapters whose rows the file still holds (for undo)."""
+        return frozenset(self._held)
+
+    def purge_held(self) -> None:
+        """Delete the rows of held chapters: their paragraphs, takes and audio.
+
+        Done when the file closes (nothing can undo the deletion any more) and when it is
+        opened (after a session that was killed).
+
+        Raises:
+            ProjectSaveError: the file cannot be written; the rows stay held and hidden.
+        """
+        if not self._held:
+            return
+        c = self._conn
+        held = _dumps(sorted(self._held))
+        try:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.execute("DELETE FROM chapters WHERE id IN (SELECT value FROM json_each(?))",
+                          (held,))  # paragraphs, takes and media go with it (cascade)
+                c.execute("DELETE FROM meta WHERE key = 'held_chapters'")
+                c.execute("COMMIT")
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise ProjectSaveError(self.path, str(exc)) from None
+        self._held = set()
 
     def _write_project(self, p: Project) -> None:
         self._conn.execute(
@@ -853,7 +955,7 @@ class ProjectStore:
         except (sqlite3.Error, OSError) as exc:
             _remove_quietly(tmp)
             raise ProjectSaveError(new_path, str(exc), existing=False) from None
-        return ProjectStore.open(new_path)
+        return ProjectStore.open(new_path, purge=False)  # undo may still need held chapters
 
     def integrity_check(self) -> list[str]:
         """Return SQLite's full integrity check (``["ok"]`` for a sound file)."""
