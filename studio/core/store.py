@@ -413,11 +413,9 @@ class ProjectStore:
             _unlock(lock_fd)
             raise
         store = cls(path, conn, lock_fd)
-        if purge:
-            try:
+        if purge:  # a full disk or a read-only folder: the rows stay held and hidden
+            with contextlib.suppress(ProjectSaveError):
                 store.purge_held()
-            except ProjectSaveError:
-                pass  # a read-only folder or a full disk: the rows stay hidden, and held
         return store
 
     @classmethod
