@@ -242,9 +242,11 @@ def test_enter_in_a_segment_splits_it_at_the_cursor(qtbot, editor) -> None:  # t
     qtbot.waitUntil(lambda: window.text_view.is_editing())
     editor_widget = window.findChild(SegmentEditor)
     assert editor_widget is not None and editor_widget.textCursor().position() == cut
+    QTest.keyClicks(editor_widget, "x ")  # Space types a space here: it does not play
+    assert window.player.state != "playing"
     QTest.keyClick(editor_widget, Qt.Key.Key_Return)
     assert len(t.segments) == 7
-    assert t.segments[0].text == text[:cut].strip()
+    assert t.segments[0].text == text[:cut].strip() + "x"
     assert t.segments[1].text == text[cut:].strip()
     assert t.segments[0].end <= t.segments[1].start
     qtbot.waitUntil(lambda: window.text_view.is_editing())  # goes on in the second part

@@ -315,7 +315,20 @@ class TranscriptEditorWindow(QMainWindow):
         toolbar.addActions([self.open_media_action, self.import_action,
                             self.narration_action, self.transcribe_action])
         toolbar.addSeparator()
-        toolbar.addActions([self.undo_action, self.redo_action])
+        # The menu's actions are named after the step ("Undo Split segment"); on the toolbar
+        # that would make the buttons jump about, so they say Undo/Redo and tell the rest.
+        stack = self.doc.undo_stack
+        for label, act, can, text_changed in (
+            ("Undo", stack.undo, stack.canUndoChanged, stack.undoTextChanged),
+            ("Redo", stack.redo, stack.canRedoChanged, stack.redoTextChanged),
+        ):
+            tool = QAction(label, self)
+            tool.setEnabled(False)
+            tool.triggered.connect(act)
+            can.connect(tool.setEnabled)
+            text_changed.connect(lambda text, a=tool, word=label: a.setToolTip(
+                f"{word} {text}" if text else word))
+            toolbar.addAction(tool)
         toolbar.addSeparator()
         toolbar.addAction(self.export_action)
 
