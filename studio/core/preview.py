@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from studio.core import audio as audiolib
 from studio.core.engines import Engine, EngineError, EngineVoice, SpeechRequest, VoiceParams
-from studio.core.model import Voice, speakable_text
+from studio.core.model import PronunciationRule, Voice, speakable_text
 from studio.core.settings import AppSettings
 
 SAMPLE_SENTENCE = "A famished fox saw some clusters of ripe black grapes hanging from a vine."
@@ -144,3 +144,16 @@ def project_voice_preview(voice: Voice, text: str, model_id: str,
         samples = np.clip(audio.samples * gain, -1.0, 1.0).astype(np.float32)
         audio = PreviewAudio(samples, audio.rate, audio.source)
     return audio
+
+
+def rule_preview(rule: PronunciationRule, text: str, voice_id: str = "en-us") -> PreviewAudio:
+    """Speak ``text`` offline with one pronunciation rule applied (a rule's test-speak).
+
+    Offline, so trying a rule costs no credits; the offline engine honours both kinds of
+    rule (aliases as text, phonemes as espeak phoneme input).
+    """
+    from studio.core.engines.offline import MODEL_ID, OfflineEngine
+
+    result = OfflineEngine().synthesize(
+        SpeechRequest(text=text, voice_id=voice_id, model_id=MODEL_ID, lexicon=(rule,)))
+    return _decode(result.audio, result.format, "offline")
