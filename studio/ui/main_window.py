@@ -29,9 +29,10 @@ from studio.core.engines import EngineVoice
 from studio.core.errors import StudioError
 from studio.core.generation import Plan
 from studio.core.importing import FORMATS
-from studio.core.model import BlockId, Project, project_info
+from studio.core.model import BlockId, Project
 from studio.core.store import SUFFIX, ProjectStore
 from studio.ui import commands
+from studio.ui.background import BackgroundCall
 from studio.ui.delegates import BlockDelegate
 from studio.ui.editor_actions import install_editor_actions
 from studio.ui.errors import show_error
@@ -51,6 +52,9 @@ from studio.ui.waveform import WaveformView
 from studio.ui.workers import GenerationController, GenerationScope
 
 MAX_RECENT = 8
+#: Scopes of this many paragraphs or more are planned on a worker thread: planning costs
+#: some 40 µs a paragraph, so 5,000 would hold the window still for a fifth of a second.
+PLAN_IN_BACKGROUND_FROM = 1000
 
 
 class MainWindow(QMainWindow):
@@ -175,6 +179,12 @@ class MainWindow(QMainWindow):
         self.queue_panel.paragraph_activated.connect(self.select_paragraph)
         self.queue_panel.retry_requested.connect(self._on_retry_requested)
         self._pending: list[tuple[GenerationScope, int]] = []  # (scope, credits confirmed)
+        self._planner = BackgroundCall(self)  # plans long scopes off the GUI thread
+        self._planner.finished.connect(self._on_planned)
+        self._planner.failed.connect(self._on_plan_failed)
+        # (session, scope, engine, why, credits confirmed) of the plan being made, if any
+        self._planning: tuple[ProjectSession, GenerationScope, str, str, int | None] | None = None
+        self._plan_dirty = False  # the project changed while the plan was being made
         self.block_view.selectionModel().currentRowChanged.connect(self._on_block_current)
         self.waveform = WaveformView()
         self.player_bar = PlayerBar(self.waveform, sink=self._player_sink)
@@ -273,6 +283,12 @@ class MainWindow(QMainWindow):
         self.lock_action.triggered.connect(self._on_toggle_lock)
         self.edit_menu.addAction(self.lock_action)
         install_find_replace(self)  # Find/Replace actions and the dock (before the View menu)
+        from studio.ui.panels.cast import install_cast_dock
+
+        install_cast_dock(self)  # the Cast dock, a tab beside Voices
+        from studio.ui.panels.lexicon import install_lexicon_dock
+
+        install_lexicon_dock(self)  # the Pronunciation dock, a tab beside Voices
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.findChildren(QDockWidget):
             self.view_menu.addAction(dock.toggleViewAction())
@@ -480,10 +496,12 @@ class MainWindow(QMainWindow):
         if self.project is None:
             self.counts_label.setText("")
             return
-        info = project_info(self.project)
+        # From the sidebar's cached counts: recounting a long book takes over 100 ms.
+        counts = [self.chapters_model.summary(c) for c in self.project.chapters]
         self.counts_label.setText(
-            f"{len(info['chapters'])} chapters · {info['paragraphs']} paragraphs · "
-            f"{info['words']:,} words · {info['characters_to_generate']:,} characters to generate"
+            f"{len(counts)} chapters · {sum(c.paragraphs for c in counts)} paragraphs · "
+            f"{sum(c.words for c in counts):,} words · "
+            f"{sum(c.characters_to_generate for c in counts):,} characters to generate"
         )
 
     def _on_chapter_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -823,6 +841,7 @@ class MainWindow(QMainWindow):
         from studio.core.model import Changes
 
         assert isinstance(changes, Changes)
+        self._plan_dirty = True  # a plan being made in the background is out of date
         # The chapters panel follows the chapter list itself (keeping the current chapter).
         if self.blocks_model.chapter is not None and changes.chapters:
             self.chapter_header.setText(self.blocks_model.chapter.title)
@@ -901,11 +920,26 @@ class MainWindow(QMainWindow):
                 return False
             scope = GenerationScope() if book or chapter is None else GenerationScope(
                 chapters=(chapter.id,))
-        planned = self._plan(scope)
-        if planned is None:
+        if self._planning is not None:
+            self.statusBar().showMessage("Still planning the last render…", 5000)
             return False
+        return self._plan_and_run(scope)
+
+    def _plan_and_run(self, scope: GenerationScope, confirmed: int | None = None) -> bool:
+        """Plan ``scope`` (in the background if long), confirm its cost unless ``confirmed``
+        covers it, and start it or queue it; return whether it started, queued or is being
+        planned."""
+        if self._plan_in_background(scope, confirmed):
+            return True
+        planned = self._plan(scope)
+        return planned is not None and self._run_planned(scope, planned, confirmed)
+
+    def _run_planned(self, scope: GenerationScope, planned: tuple[str, str, Plan],
+                     confirmed: int | None = None) -> bool:
+        assert self.controller is not None
         name, why, plan = planned
-        if name != "offline" and not self._confirm_cost(plan, why, scope):
+        if name != "offline" and (confirmed is None or plan.credits > confirmed) and (
+                not self._confirm_cost(plan, why, scope)):
             return False
         if self.controller.running:
             self._pending.append((scope, plan.credits if name != "offline" else 0))
@@ -974,21 +1008,82 @@ class MainWindow(QMainWindow):
 
         self.editor_actions.paragraph_menu = paragraph_menu
 
-    def _plan(self, scope: GenerationScope) -> tuple[str, str, Plan] | None:
-        """Return (engine name, why that engine, plan) for ``scope``, or None (reported)."""
+    def _plan_in_background(self, scope: GenerationScope, confirmed: int | None) -> bool:
+        """Plan a long scope on a worker thread, from a snapshot of the project; return
+        whether that started. The plan goes on as a plan made at once does (_on_planned)."""
+        from studio.core.engines.select import choose_engine
+        from studio.core.generation import plan_render, snapshot
+        from studio.core.settings import load_settings
+
+        session = self.session
+        if session is None:
+            return False
+        chapters = set(scope.chapters) if scope.chapters is not None else None
+        paragraphs = len(scope.blocks) if scope.blocks is not None else sum(
+            len(c.blocks) for c in session.project.chapters
+            if chapters is None or c.id in chapters)
+        if paragraphs < PLAN_IN_BACKGROUND_FROM:
+            return False
+        settings = load_settings()
+        try:
+            name, why = choose_engine(None, settings)
+        except StudioError as exc:
+            show_error(self, exc)
+            return True  # answered: nothing more to do
+        output_format = "wav_22050" if name == "offline" else settings.output_format
+        copy = snapshot(session.project, scope.chapters if scope.blocks is None else None)
+        self._planning = (session, scope, name, why, confirmed)
+        self._plan_dirty = False
+        self._planner.start(lambda: plan_render(
+            copy, engine=name, chapters=scope.chapters, blocks=scope.blocks,
+            force=scope.force, output_format=output_format))
+        self.statusBar().showMessage(f"Planning {paragraphs:,} paragraphs…")
+        return True
+
+    def _on_planned(self, plan: object) -> None:
+        planning, self._planning = self._planning, None
+        if planning is None or planning[0] is not self.session:
+            return  # made for a project since closed
+        _, scope, name, why, confirmed = planning
+        assert isinstance(plan, Plan) and self.controller is not None
+        if self._plan_dirty and not self.controller.running:
+            # Edited while it was planned: plan the project as it is now. (While a render
+            # runs, the plan is queued and made again when the render ends anyway.)
+            if not self._plan_and_run(scope, confirmed):
+                self._start_pending()
+            return
+        planned = self._plan(scope, (name, why, plan))
+        if planned is None or not self._run_planned(scope, planned, confirmed):
+            self._start_pending()
+
+    def _on_plan_failed(self, exc: object) -> None:
+        self._planning = None
+        show_error(self, exc if isinstance(exc, BaseException) else RuntimeError(str(exc)))
+        self._start_pending()
+
+    def _plan(self, scope: GenerationScope, made: tuple[str, str, Plan] | None = None
+              ) -> tuple[str, str, Plan] | None:
+        """Return (engine name, why that engine, plan) for ``scope``, or None (reported).
+
+        With ``made``, the plan was made in the background: it is checked and its matching
+        older takes restored as for a plan made here.
+        """
         from studio.core.engines.select import choose_engine
         from studio.core.generation import plan_render
         from studio.core.settings import load_settings
 
         assert self.session is not None
-        settings = load_settings()
         try:
-            name, why = choose_engine(None, settings)
-            plan = plan_render(
-                self.session.project, engine=name, chapters=scope.chapters,
-                blocks=scope.blocks, force=scope.force,
-                output_format="wav_22050" if name == "offline" else settings.output_format,
-            )
+            if made is not None:
+                name, why, plan = made
+            else:
+                settings = load_settings()
+                name, why = choose_engine(None, settings)
+                plan = plan_render(
+                    self.session.project, engine=name, chapters=scope.chapters,
+                    blocks=scope.blocks, force=scope.force,
+                    output_format="wav_22050" if name == "offline" else settings.output_format,
+                )
             if plan.problems and not plan.jobs:
                 raise StudioError(plan.problems[0])
         except StudioError as exc:
@@ -1052,16 +1147,10 @@ class MainWindow(QMainWindow):
 
     def _start_pending(self) -> None:
         """Start the first render that waited for the last one (asking again if it grew)."""
-        while self._pending and self.controller is not None and not self.controller.running:
+        while self._pending and self.controller is not None and not self.controller.running \
+                and self._planning is None:
             scope, confirmed = self._pending.pop(0)
-            planned = self._plan(scope)
-            if planned is None:
-                continue
-            name, why, plan = planned
-            if name != "offline" and plan.credits > confirmed and not self._confirm_cost(
-                    plan, why, scope):
-                continue
-            if self._start(name, plan):
+            if self._plan_and_run(scope, confirmed):
                 return
 
     def _on_retry_requested(self, block_ids: list[str]) -> None:
