@@ -1,0 +1,70 @@
+"""The Cast and Pronunciation docks in the window: registered, following the open project,
+and leading to paragraphs in the editor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QStandardPaths
+from PySide6.QtWidgets import QDockWidget
+
+from studio.core.engines import EngineVoice
+from studio.core.model import PronunciationRule
+from studio.ui.main_window import MainWindow
+from studio.ui.player import NullSink
+from tests.ui.test_cast_panel import VOICES, pride_and_prejudice
+
+
+@pytest.fixture(autouse=True)
+def _paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    QStandardPaths.setTestModeEnabled(True)
+    monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(MainWindow, "_engine_voices", lambda self: list(VOICES))
+    w = MainWindow(player_sink=NullSink())
+    qtbot.addWidget(w)
+    w.open_project(pride_and_prejudice(tmp_path / "pp.studio"))
+    w.resize(1280, 800)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.cast_panel.wait()  # type: ignore[attr-defined]
+    w.lexicon_panel.wait()  # type: ignore[attr-defined]
+
+
+def test_docks_are_registered_and_follow_the_project(window: MainWindow) -> None:
+    names = {d.objectName(): d for d in window.findChildren(QDockWidget)}
+    assert names["castDock"].windowTitle() == "Cast"
+    assert names["lexiconDock"].windowTitle() == "Pronunciation"
+    labels = [a.text() for a in window.view_menu.actions()]
+    assert "Cast" in labels and "Pronunciation" in labels
+    assert window.cast_panel.session is window.session  # type: ignore[attr-defined]
+    assert window.lexicon_panel.session is window.session  # type: ignore[attr-defined]
+
+
+def test_next_line_selects_the_paragraph_in_the_editor(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    panel = window.cast_panel  # type: ignore[attr-defined]
+    assert isinstance(VOICES[0], EngineVoice)
+    with qtbot.waitSignal(panel.detected, timeout=20_000):
+        panel.detect_button.click()
+    assert panel.select_character("Lydia")
+    line = panel.step_line(1)
+    chapter, row = window.project.locate(line.block_id)  # type: ignore[union-attr]
+    assert window.blocks_model.chapter is chapter
+    assert window.block_view.currentIndex().row() == row
+    assert window.selected_blocks() == [line.block_id]
+    # Applying the cast reaches the status bar.
+    panel.apply_cast()
+    assert window.statusBar().currentMessage().startswith("Cast applied:")
+
+
+def test_a_rule_reports_its_paragraphs_in_the_status_bar(window: MainWindow) -> None:
+    panel = window.lexicon_panel  # type: ignore[attr-defined]
+    assert panel.add_rule(PronunciationRule("Netherfield", "alias", "Nether field"))
+    assert window.statusBar().currentMessage().startswith("Rule for 'Netherfield': ")
+    window.undo_action.trigger()
+    assert window.project.dictionaries == [] or not window.project.dictionaries[0].rules  # type: ignore[union-attr]
