@@ -19,7 +19,7 @@ from studio.core.errors import StudioError
 
 SUBCOMMANDS = (
     "import", "info", "export-text", "sample", "render", "voices", "export",
-    "transcribe", "align", "subtitles", "cast", "lexicon", "transcript-editor",
+    "transcribe", "align", "subtitles", "cast", "lexicon", "transcript-editor", "check",
 )
 
 
@@ -97,6 +97,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from studio.cli_cast import add_parsers as add_cast_parsers
 
     add_cast_parsers(sub)
+
+    from studio.cli_check import add_parser as add_check_parser
+
+    add_check_parser(sub)
 
     p = sub.add_parser(
         "transcript-editor",
@@ -255,6 +259,12 @@ def _cmd_cast(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from studio.cli_check import cmd_check
+
+    return cmd_check(args)
+
+
 def _cmd_transcript_editor(args: argparse.Namespace) -> int:
     from studio.ui.transcript.window import run_standalone
 
@@ -293,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "cast": _cmd_cast,
         "lexicon": _cmd_cast,
         "transcript-editor": _cmd_transcript_editor,
+        "check": _cmd_check,
     }
     # Library warnings (pypdf's "EOF marker not found", our own logged tracebacks) are for a
     # log file, not the terminal: the user gets the one-line message. STUDIO_DEBUG=1 shows all.

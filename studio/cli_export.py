@@ -52,7 +52,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-o", "--output", required=True, type=Path, metavar="PATH",
                    help="a folder for --per-chapter, a file for --single, --zip and "
                    "--paragraphs")
-    p.add_argument("--format", choices=[f.value for f in ExportFormat], default="mp3")
+    p.add_argument("--format", choices=[*(f.value for f in ExportFormat), "epub3"],
+                   default="mp3", help="epub3: a read-along EPUB 3 (text + MP3 + media "
+                   "overlays); -o names the .epub")
+    p.add_argument("--read-along", dest="format", action="store_const", const="epub3",
+                   help="same as --format epub3")
+    p.add_argument("--subtitles", choices=("srt", "vtt"),
+                   help="also write subtitles timed to each file, beside it")
     p.add_argument("--chapters", type=chapter_ranges, metavar="1,3-5",
                    help="chapters to export (default: all)")
     layout = p.add_mutually_exclusive_group()
@@ -171,6 +177,7 @@ def _options(args: argparse.Namespace, project: Project) -> ExportOptions:
         retail_sample_s=args.retail_sample,
         allow_missing=args.allow_missing,
         metadata=metadata,
+        subtitles=args.subtitles,
     )
 
 
@@ -234,6 +241,8 @@ def _print_result(result: ExportResult) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export a project."""
+    if args.format == "epub3":
+        return _cmd_read_along(args)
     with ProjectStore.open(args.project, read_only=True) as store:
         project = store.load()
         options = _options(args, project)
@@ -278,4 +287,50 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(json.dumps(_result_json(result), ensure_ascii=False, indent=1))
     else:
         _print_result(result)
+    return 0
+
+
+def _cmd_read_along(args: argparse.Namespace) -> int:
+    """Write a read-along EPUB 3 (media overlays)."""
+    from studio.core.export.readalong import plan_read_along, run_read_along
+
+    out: Path = args.output
+    if out.exists() and not args.force:
+        raise StudioError(f"{out}: already exists (use --force to replace it)")
+    with ProjectStore.open(args.project, read_only=True) as store:
+        project = store.load()
+        chapters = None
+        if args.chapters:
+            too_big = [n for n in args.chapters if n > len(project.chapters)]
+            if too_big:
+                raise StudioError(f"{args.project}: has {len(project.chapters)} chapters; "
+                                  f"there is no chapter {too_big[0]}")
+            chapters = tuple(project.chapters[n - 1].id for n in args.chapters)
+        plan = plan_read_along(project, out, chapters=chapters,
+                               bitrate_kbps=args.bitrate or 128,
+                               allow_missing=args.allow_missing)
+        for warning in plan.warnings:
+            print(f"studio: warning: {warning}", file=sys.stderr)
+        cancel = CancelToken()
+        bar = _Bar(sys.stdout.isatty() and not args.json)
+        previous = _interrupts(cancel)
+        try:
+            result = run_read_along(plan, store.load_take_audio, bar, cancel)
+        except Cancelled:
+            bar.close()
+            print("studio: export cancelled; nothing was written", file=sys.stderr)
+            return 130
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            bar.close()
+    sentences = sum(c.sentences for c in result.chapters)
+    if args.json:
+        print(json.dumps({"target": str(result.target), "chapters": len(result.chapters),
+                          "sentences": sentences, "duration_s": round(result.duration_s, 3),
+                          "warnings": list(result.warnings)}, indent=1))
+    else:
+        print(f"Wrote {result.target}: a read-along EPUB 3 of {len(result.chapters)} "
+              f"chapter(s), {sentences} synchronised sentences, "
+              f"{result.duration_s / 60:.1f} min of narration, in {result.seconds:.1f} s")
     return 0
