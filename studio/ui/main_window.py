@@ -1121,10 +1121,14 @@ class MainWindow(QMainWindow):
         kept = "\n\nEach gets a new take; the current ones stay in History." if (
             scope.force) else ""
         paragraphs = f"{plan.paragraphs} paragraph{'s' * (plan.paragraphs != 1)}"
+        # Plan.warnings: what will render, but not as expected (phoneme rules the model
+        # skips, dictionaries not uploaded, v3 advice): said before credits are spent.
+        warned = "".join(f"\n• {w}" for w in plan.warnings)
+        warned = f"\n\nBefore you spend credits:{warned}" if warned else ""
         answer = QMessageBox.question(
             self, "Generate narration",
             f"{verb} {paragraphs} with {why}?\n\n"
-            f"{plan.characters:,} characters, about {plan.credits:,} credits.{kept}",
+            f"{plan.characters:,} characters, about {plan.credits:,} credits.{kept}{warned}",
         )
         return answer == QMessageBox.StandardButton.Yes
 
@@ -1143,6 +1147,8 @@ class MainWindow(QMainWindow):
         concurrency = 1 if name == "offline" else (
             settings.concurrency or PLAN_CONCURRENCY.get(settings.plan, 2))
         self.controller.start(plan, engine, concurrency=concurrency)
+        if plan.warnings and name == "offline":  # no cost dialog offline: say it here
+            self.statusBar().showMessage("Warning: " + "; ".join(plan.warnings), 15_000)
         return True
 
     def _start_pending(self) -> None:
