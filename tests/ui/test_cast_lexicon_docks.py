@@ -68,3 +68,41 @@ def test_a_rule_reports_its_paragraphs_in_the_status_bar(window: MainWindow) -> 
     assert window.statusBar().currentMessage().startswith("Rule for 'Netherfield': ")
     window.undo_action.trigger()
     assert window.project.dictionaries == [] or not window.project.dictionaries[0].rules  # type: ignore[union-attr]
+
+
+def test_plan_warnings_are_shown_before_generating(window: MainWindow,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from studio.core import model as m
+    from studio.core.generation import Plan, plan_render
+    from studio.ui import commands
+    from studio.ui.workers import GenerationScope
+
+    session = window.session
+    assert session is not None
+    window.lexicon_panel.add_rule(  # type: ignore[attr-defined]
+        PronunciationRule("Netherfield", "phoneme", "ˈnɛðərfiːld", alphabet="ipa"))
+    session.push(commands.add_voice(session, m.Voice(
+        m.VoiceId("eleven"), "Rachel", engine="elevenlabs", engine_voice_id="21m00")))
+    session.push(commands.set_project_meta(session, default_voice_id=m.VoiceId("eleven"),
+                                           model_id="eleven_multilingual_v2"))
+    plan = plan_render(session.project, engine="elevenlabs")
+    assert any("phoneme" in w for w in plan.warnings)
+    asked: list[str] = []
+
+    def question(_parent, _title, text, *args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    assert not window._confirm_cost(plan, "ElevenLabs", GenerationScope())
+    assert "Before you spend credits:" in asked[0]
+    assert all(f"• {w}" in asked[0] for w in plan.warnings)
+    # Offline there is no cost dialog: the status bar says it when the render starts.
+    assert window.controller is not None
+    monkeypatch.setattr(window.controller, "start", lambda *a, **k: None)
+    offline = Plan(engine="offline", model_id="offline-espeak", chains=(),
+                   warnings=("a warning",))
+    assert window._start("offline", offline)
+    assert window.statusBar().currentMessage() == "Warning: a warning"
