@@ -289,10 +289,10 @@ class Player(QObject):
             self._halt()
             if self._play_end is not None and t >= self._play_end:
                 self._play_end = None
-            self._start_worker(t)
+            self._start_worker(t)  # reports t before playing on
         else:
             self._position = t
-        self._report(force=True)
+            self._report(force=True)
 
     def set_speed(self, speed: float) -> None:
         """Set the speed (clamped to 0.5-2.0); takes effect at once if playing."""
@@ -331,9 +331,9 @@ class Player(QObject):
             daemon=True,
         )
         self._set_state("playing")
+        self._report(force=True)  # the start point itself, before the worker moves on
         self._thread.start()
         self._timer.start()
-        self._report(force=True)
 
     def _halt(self) -> None:
         """Stop the worker (if any) and wait for it; the timer stops too."""
