@@ -353,6 +353,11 @@ class MainWindow(QMainWindow):
         self.transcript_editor_action = QAction("&Transcript Editor…", self)
         self.transcript_editor_action.triggered.connect(self._on_transcript_editor)
         self.tools_menu.addAction(self.transcript_editor_action)
+        self.narration_check_action = QAction("&Check Narration…", self)
+        self.narration_check_action.setToolTip("Flag paragraphs whose audio skips, repeats "
+                                               "or adds words (offline)")
+        self.narration_check_action.triggered.connect(self._on_narration_check)
+        self.tools_menu.addAction(self.narration_check_action)
         help_menu = self.menuBar().addMenu("&Help")
         shortcuts = QAction("&Keyboard Shortcuts", self)
         shortcuts.setShortcut(QKeySequence("F1"))
@@ -670,6 +675,29 @@ class MainWindow(QMainWindow):
         from studio.ui.transcript.window import open_transcript_editor
 
         open_transcript_editor(self)
+
+    def _on_narration_check(self) -> None:
+        from studio.ui.panels.narration_check import NarrationCheckDialog
+
+        chapter = self.blocks_model.chapter
+        if self.session is None or chapter is None:
+            return
+        audio = {}
+        for block in chapter.blocks:
+            take = block.current_take
+            if take is not None and take.audio is None:
+                audio[take.id] = self.session.store.load_take_audio(take.id)
+        dialog = NarrationCheckDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def regenerate(block_id: str) -> None:
+            self.select_paragraph(block_id)
+            self.generate_selection(force=True)
+
+        dialog.regenerate_requested.connect(regenerate)
+        dialog.show()
+        dialog.start(self.session.project, [chapter.id], audio)
+        self.narration_check_dialog = dialog
 
     def _on_shortcuts(self) -> None:
         from studio.ui.shortcuts import ShortcutsDialog
