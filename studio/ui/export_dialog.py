@@ -285,6 +285,15 @@ class ExportDialog(QDialog):
         extras_form.addRow("Opening credits:", self.opening)
         extras_form.addRow("Closing credits:", self.closing)
         extras_form.addRow("", sample_row)
+        self.subtitles = QCheckBox("Subtitles beside each file:")
+        self.subtitles_format = QComboBox()
+        self.subtitles_format.addItems(["srt", "vtt"])
+        self.subtitles.setToolTip("SRT or VTT cues timed to the exported audio itself")
+        subtitles_row = QHBoxLayout()
+        subtitles_row.addWidget(self.subtitles)
+        subtitles_row.addWidget(self.subtitles_format)
+        subtitles_row.addStretch(1)
+        extras_form.addRow("", subtitles_row)
 
         left = QVBoxLayout()
         left.addWidget(what)
@@ -675,6 +684,8 @@ class ExportDialog(QDialog):
             else None,
             allow_missing=allow_missing,
             metadata=metadata,
+            subtitles=self.subtitles_format.currentText() if self.subtitles.isChecked()
+            else None,
         )
 
     # -- readiness ---------------------------------------------------------------------------
