@@ -431,3 +431,42 @@ def test_cli_transcript_editor_reports_a_missing_file(capsys, tmp_path: Path) ->
 
     assert main(["transcript-editor", str(tmp_path / "missing.srt")]) == 1
     assert "missing.srt: does not exist" in capsys.readouterr().err
+
+
+def test_narration_of_a_generated_chapter_opens_with_its_take_timings(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The project's own narration: one segment per narrated paragraph, its words where the
+    takes say, and it plays the chapter's audio."""
+    import tempfile
+
+    from studio.core import model as m
+    from studio.core.playback import build_timeline
+    from studio.core.sample import create_sample_project
+    from studio.ui.main_window import MainWindow
+
+    main = MainWindow(player_sink=NullSink())
+    qtbot.addWidget(main)
+    main.open_project(create_sample_project(Path(tempfile.mkdtemp()) / "s.studio"))
+    assert main.controller is not None and main.session is not None
+    with qtbot.waitSignal(main.controller.finished, timeout=60_000):
+        main.generate_chapter_action.trigger()
+    chapter = main.session.project.chapters[0]
+    timeline = build_timeline(main.session.project, chapter)
+    main.transcript_editor_action.trigger()
+    window = main.findChild(TranscriptEditorWindow)
+    assert window is not None
+    window.ask_before_closing = False
+    window.open_narration()
+    t = window.transcript
+    assert len(t.segments) == len(chapter.blocks) == len(timeline)
+    for segment, block, placed in zip(t.segments, chapter.blocks, timeline, strict=True):
+        assert segment.text == m.speakable_text(block.text)
+        assert segment.start == pytest.approx(placed.start, abs=0.01)
+        take_words = [w for w in segment.words if w.type is WordType.WORD]
+        assert take_words[0].start == pytest.approx(placed.start + placed.word_timings[0].start,
+                                                    abs=0.01)
+    sink: NullSink = window.player.sink  # type: ignore[assignment]
+    window.player.play()
+    qtbot.waitUntil(lambda: window.player.state == "stopped" and sink.frames_written > 0,
+                    timeout=30_000)
+    assert sink.frames_written / sink.rate == pytest.approx(timeline[-1].end, abs=0.1)
+    window.close()
