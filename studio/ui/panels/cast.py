@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -132,6 +134,11 @@ class CastPanel(QWidget):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(lambda *_: self._on_character())
+        # Rows hold a voice box: size them to it, and show at least five characters.
+        row_height = QComboBox().sizeHint().height() + 2
+        self.table.verticalHeader().setDefaultSectionSize(row_height)
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + 5 * row_height + 4)
 
         self.prev_button = QPushButton("◀ Previous line")
         self.next_button = QPushButton("Next line ▶")
@@ -167,6 +174,9 @@ class CastPanel(QWidget):
         rh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.review.itemSelectionChanged.connect(self._on_review_row)
         self.review.cellDoubleClicked.connect(lambda row, _col: self._show_review_line(row))
+        self.review.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.review.setMinimumHeight(self.review.horizontalHeader().sizeHint().height()
+                                     + 3 * (self.fontMetrics().height() + 8) + 4)
         self.speaker = QComboBox()
         self.speaker.setToolTip("The character who says the selected lines")
         self.accept_button = QPushButton("Accept")
@@ -247,10 +257,10 @@ class CastPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.summary)
-        layout.addWidget(self.table, 3)
+        layout.addWidget(self.table, 1)
         layout.addLayout(nav)
         layout.addWidget(self.where)
-        layout.addWidget(self.tabs, 4)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.keep_doubtful)
         layout.addWidget(self.apply_button)
         self._update_enabled()
@@ -743,7 +753,14 @@ def install_cast_dock(window: Any) -> CastPanel:
                       window.select_paragraph, sink=window._player_sink)
     dock = QDockWidget("Cast", window)
     dock.setObjectName("castDock")
-    dock.setWidget(panel)
+    # Scrollable, as the other side panels: the dock never forces the window taller than
+    # a laptop screen.
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(panel)
+    dock.setWidget(scroll)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     voices = window.findChild(QDockWidget, "voicesDock")
     if isinstance(voices, QDockWidget):

@@ -29,12 +29,14 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
@@ -727,7 +729,14 @@ def install_lexicon_dock(window: Any) -> LexiconPanel:
     panel = LexiconPanel(window.select_paragraph, sink=window._player_sink)
     dock = QDockWidget("Pronunciation", window)
     dock.setObjectName("lexiconDock")
-    dock.setWidget(panel)
+    # Scrollable, as the other side panels: the dock never forces the window taller than
+    # a laptop screen.
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(panel)
+    dock.setWidget(scroll)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     voices = window.findChild(QDockWidget, "voicesDock")
     if isinstance(voices, QDockWidget):
