@@ -277,7 +277,8 @@ class BlockDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._rows: OrderedDict[tuple[Any, ...], _Row] = OrderedDict()
         self._heights: dict[tuple[Any, ...], int] = {}
-        self._laid_out: dict[str, int] = {}  # block id -> the height the view last asked for
+        # block id -> the text and height the view last laid the row out with
+        self._laid_out: dict[str, tuple[str, int]] = {}
         self._font: QFont | None = None  # the font rows were last measured in, and its key
         self._font_key = ""
         self._metrics: QFontMetrics | None = None
@@ -312,9 +313,10 @@ class BlockDelegate(QStyledItemDelegate):
         return break_warnings(self._content(index)[0], self.model_is_v3())
 
     def _right_margin(self, index: QModelIndex | QPersistentModelIndex) -> int:
-        if index.data(LOCKED_ROLE) or self.warnings(index):
-            return self.PAD + self.BADGE
-        return self.PAD
+        # Every row keeps the badges' column, badges or not: locking a paragraph (or a
+        # warning coming and going) then never re-wraps its text, so locking 5,000 rows
+        # repaints them without measuring any again.
+        return self.PAD + self.BADGE
 
     def _row(self, text: str, spans: tuple[VoiceSpan, ...], width: int, font: QFont) -> _Row:
         key = (text, spans, width, font.key())
@@ -472,26 +474,24 @@ class BlockDelegate(QStyledItemDelegate):
             self._metrics = QFontMetrics(font)
         self._layout_width = width
         block = self._block(index)
-        if block is not None:
-            text, locked = block.text, block.locked
-        else:
-            text, locked = self._content(index)[0], bool(index.data(LOCKED_ROLE))
+        text = block.text if block is not None else self._content(index)[0]
         editor = self._editor_of(index) if self._editor is not None else None
         # The row being edited is as tall as all of its editor's text.
         height = (editor.fit_height() if editor is not None
-                  else self._height(text, locked, width))
+                  else self._height(text, width))
         if block is not None:
-            self._laid_out[block.id] = height
+            self._laid_out[block.id] = (text if editor is None else "", height)
         return QSize(width, height)
 
-    def _height(self, text: str, locked: bool, width: int) -> int:
-        """Return the height of a closed row showing ``text`` at ``width`` (cached)."""
-        v3 = self.model_is_v3()
-        key = (text, locked, v3, width, self._font_key)
+    def _height(self, text: str, width: int) -> int:
+        """Return the height of a closed row showing ``text`` at ``width`` (cached).
+
+        The lock and the warning badge never change it (see :meth:`_right_margin`).
+        """
+        key = (text, width, self._font_key)
         height = self._heights.get(key)
         if height is None:
-            margin = self.PAD + self.BADGE if locked or break_warnings(text, v3) else self.PAD
-            text_width = width - self.BAR - self.PAD - 2 - margin
+            text_width = width - self.BAR - self.PAD - 2 - self.PAD - self.BADGE
             # Measured with the shown text in the paragraph's font: chips are drawn smaller,
             # so their rows never need more room than this.
             assert self._metrics is not None
@@ -517,11 +517,14 @@ class BlockDelegate(QStyledItemDelegate):
             laid_out = self._laid_out.get(block.id)
             if laid_out is None:
                 return False
+            text, laid_out_height = laid_out
+            if self._editor is None and text == block.text:
+                continue  # same text, so same height: only the text decides it
             index = model.index(row, 0)  # type: ignore[union-attr]
             editor = self._editor_of(index) if self._editor is not None else None
             height = (editor.fit_height() if editor is not None
-                      else self._height(block.text, block.locked, self._layout_width))
-            if height != laid_out:
+                      else self._height(block.text, self._layout_width))
+            if height != laid_out_height:
                 return False
         return True
 

@@ -146,3 +146,73 @@ def test_a_refused_structural_edit_puts_everything_back(session: ProjectSession)
     with pytest.raises(m.EditError):
         session.push(c.ChapterEditCommand(session, chapter.id, "Delete", edit))
     assert [(b.id, b.text) for b in chapter.blocks] == before
+
+
+# ---------------------------------------------------------------------------------------------
+# The window
+
+
+SENTENCE = "The river ran on in the dark, past the mills and the sleeping town. "
+
+
+@pytest.fixture
+def long_window(qtbot, qapp, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QStandardPaths
+
+    from studio.ui.main_window import MainWindow
+    from studio.ui.player import NullSink
+
+    QStandardPaths.setTestModeEnabled(True)
+    chapter = m.Chapter(ChapterId("c0"), "Long", [
+        m.Block(BlockId(f"b{i}"), f"P {i}. " + SENTENCE * (2 + i % 7)) for i in range(600)])
+    path = tmp_path / "long.studio"
+    ProjectStore.create(path, m.Project(title="Long", chapters=[chapter])).close()
+    window = MainWindow(player_sink=NullSink())
+    qtbot.addWidget(window)
+    window.open_project(path)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    view, model = window.block_view, window.blocks_model
+    qtbot.waitUntil(lambda: not view.visualRect(model.index(model.rowCount() - 1)).isEmpty(),
+                    timeout=60_000)
+    return window
+
+
+def test_locking_every_paragraph_measures_no_row_again(long_window, qtbot, monkeypatch
+                                                       ) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from studio.ui.delegates import BlockDelegate
+
+    view = long_window.block_view
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, BlockDelegate)
+    calls = {"sizeHint": 0, "measure": 0}
+    size_hint = delegate.sizeHint
+
+    def counting_size_hint(option, index):  # type: ignore[no-untyped-def]
+        calls["sizeHint"] += 1
+        return size_hint(option, index)
+
+    heights = delegate._heights
+    monkeypatch.setattr(delegate, "sizeHint", counting_size_hint)
+    monkeypatch.setattr(delegate, "_heights", type("Counting", (dict,), {
+        "__setitem__": lambda self, k, v: (calls.__setitem__("measure", calls["measure"] + 1),
+                                           dict.__setitem__(self, k, v))[1]})(heights))
+    scroll = view.verticalScrollBar().value()
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(view, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(100)
+    chapter = long_window.blocks_model.chapter
+    assert all(b.locked for b in chapter.blocks)
+    # Repainted, not laid out again: at most the rows on screen are asked (not all 600),
+    # and no row's text is measured again.
+    assert calls["measure"] == 0 and calls["sizeHint"] < 40
+    long_window.undo_action.trigger()
+    qtbot.wait(100)
+    assert not any(b.locked for b in chapter.blocks)
+    assert calls["measure"] == 0 and calls["sizeHint"] < 80
+    assert view.verticalScrollBar().value() == scroll
