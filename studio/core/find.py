@@ -13,8 +13,10 @@ letter, digit or underscore right before or after them; matching ignores case un
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from studio.core import model as m
 from studio.core.errors import StudioError
@@ -226,6 +228,139 @@ def _context(text: str, spans: list[tuple[int, int]], start: int, end: int
     return before, _display(text, spans, start, end), after
 
 
+def _count(pattern: re.Pattern[str], text: str, literal: bool) -> int:
+    """Return how many matches ``_hits`` would yield, counting in C where it can."""
+    if literal and "<break" not in text:
+        # A literal query never matches empty text, and there is no tag to keep out of.
+        return len(pattern.findall(text))
+    return sum(1 for _ in _hits(pattern, text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """The paragraphs with matches: where each is, its text as searched, how many."""
+
+    chapter_id: ChapterId
+    block_id: BlockId
+    chapter_index: int
+    block_index: int
+    text: str
+    locked: bool
+
+
+class MatchList(Sequence[Match]):
+    """Every match of a search, in reading order, made into :class:`Match` only when read.
+
+    Searching counts the matches of each paragraph (in C for a literal query) and keeps the
+    paragraphs' texts as they were; a match's offsets and display context are worked out
+    when it is read, so a search with 100,000 matches costs about one pass of the regular
+    expression over the book, and showing a screenful of them costs a screenful.
+    """
+
+    _KEEP = 2048  # matches kept once made (a results list asks for the same rows often)
+
+    def __init__(self, pattern: re.Pattern[str] | None, hits: list[_Found],
+                 counts: list[int]) -> None:
+        self._pattern = pattern
+        self._found = hits
+        self._firsts: list[int] = []  # the row of each paragraph's first match
+        total = 0
+        for n in counts:
+            self._firsts.append(total)
+            total += n
+        self._len = total
+        self._positions = [(h.chapter_index, h.block_index) for h in hits]
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+        self._made: dict[int, Match] = {}
+
+    def __len__(self) -> int:
+        return self._len
+
+    @overload
+    def __getitem__(self, row: int) -> Match: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[Match]: ...
+
+    def __getitem__(self, row: int | slice) -> Match | list[Match]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(self._len))]
+        if row < 0:
+            row += self._len
+        if not 0 <= row < self._len:
+            raise IndexError("match row out of range")
+        made = self._made.get(row)
+        if made is not None:
+            return made
+        k = bisect_right(self._firsts, row) - 1
+        h = self._found[k]
+        start, end = self._block_spans(k)[row - self._firsts[k]]
+        before, matched, after = _context(h.text, text_spans(h.text), start, end)
+        made = Match(h.chapter_id, h.block_id, h.chapter_index, h.block_index, start, end,
+                     before, matched, after, h.locked)
+        if len(self._made) >= self._KEEP:
+            self._made.clear()
+        self._made[row] = made
+        return made
+
+    def _block_spans(self, k: int) -> list[tuple[int, int]]:
+        spans = self._spans.get(k)
+        if spans is None:
+            assert self._pattern is not None
+            spans = [hit.span() for hit in _hits(self._pattern, self._found[k].text)]
+            self._spans[k] = spans
+        return spans
+
+    def row_at(self, position: tuple[int, int, int]) -> int | None:
+        """Return the first row at or after ``position`` (chapter, paragraph, offset)."""
+        chapter, block, offset = position
+        k = bisect_left(self._positions, (chapter, block))
+        if k < len(self._found) and self._positions[k] == (chapter, block):
+            starts = [a for a, _ in self._block_spans(k)]
+            i = bisect_left(starts, offset)
+            if i < len(starts):
+                return self._firsts[k] + i
+            k += 1
+        return self._firsts[k] if k < len(self._found) else None
+
+    def row_of(self, block_id: BlockId, start: int, end: int) -> int | None:
+        """Return the row of the match of paragraph ``block_id`` at ``[start, end)``."""
+        for k, h in enumerate(self._found):
+            if h.block_id == block_id:
+                spans = self._block_spans(k)
+                return self._firsts[k] + spans.index((start, end)) if (
+                    (start, end) in spans) else None
+        return None
+
+
+EMPTY = MatchList(None, [], [])
+
+
+def search(
+    project: Project, query: str, *, case_sensitive: bool = False, whole_word: bool = False,
+    regex: bool = False,
+) -> MatchList:
+    """Return every match of ``query`` in the book, in reading order, made when read.
+
+    Raises:
+        FindError: ``regex`` is set and ``query`` is not a valid regular expression.
+    """
+    pattern = compile_query(query, case_sensitive=case_sensitive, whole_word=whole_word,
+                            regex=regex)
+    if pattern is None:
+        return EMPTY
+    hits: list[_Found] = []
+    counts: list[int] = []
+    literal = not regex
+    for ci, chapter in enumerate(project.chapters):
+        for bi, block in enumerate(chapter.blocks):
+            n = _count(pattern, block.text, literal)
+            if n:
+                hits.append(_Found(chapter.id, block.id, ci, bi, block.text, block.locked))
+                counts.append(n)
+    return MatchList(pattern, hits, counts)
+
+
 def find_matches(
     project: Project, query: str, *, case_sensitive: bool = False, whole_word: bool = False,
     regex: bool = False,
@@ -235,22 +370,8 @@ def find_matches(
     Raises:
         FindError: ``regex`` is set and ``query`` is not a valid regular expression.
     """
-    pattern = compile_query(query, case_sensitive=case_sensitive, whole_word=whole_word,
-                            regex=regex)
-    if pattern is None:
-        return []
-    matches: list[Match] = []
-    for ci, chapter in enumerate(project.chapters):
-        for bi, block in enumerate(chapter.blocks):
-            text = block.text
-            spans: list[tuple[int, int]] | None = None
-            for hit in _hits(pattern, text):
-                if spans is None:
-                    spans = text_spans(text)
-                before, matched, after = _context(text, spans, hit.start(), hit.end())
-                matches.append(Match(chapter.id, block.id, ci, bi, hit.start(), hit.end(),
-                                     before, matched, after, block.locked))
-    return matches
+    return list(search(project, query, case_sensitive=case_sensitive, whole_word=whole_word,
+                       regex=regex))
 
 
 def plan_replace_all(
@@ -271,14 +392,19 @@ def plan_replace_all(
         return ReplacePlan()
     texts: dict[BlockId, str] = {}
     replacements = locked_paragraphs = locked_matches = 0
+    # A literal replacement as a template for Pattern.subn, which replaces in C.
+    template = None if regex else replacement.replace("\\", "\\\\")
     for _, block in project.iter_blocks():
         if block.locked:
-            hits = sum(1 for _ in _hits(pattern, block.text))
+            hits = _count(pattern, block.text, not regex)
             if hits:
                 locked_paragraphs += 1
                 locked_matches += hits
             continue
-        new, count = _replace(pattern, block.text, replacement, regex)
+        if template is not None and "<break" not in block.text:
+            new, count = pattern.subn(template, block.text)
+        else:
+            new, count = _replace(pattern, block.text, replacement, regex)
         if count and new != block.text:
             texts[block.id] = new
             replacements += count
@@ -291,7 +417,7 @@ def apply_texts(project: Project, texts: Mapping[BlockId, str]) -> m.Changes:
     Raises:
         EditError: a paragraph is locked or gone; nothing after it was changed.
     """
-    changes = m.Changes()
     for block_id, text in texts.items():
-        changes = changes | m.set_block_text(project, block_id, text)
-    return changes
+        m.set_block_text(project, block_id, text)
+    # One record at the end: merging thousands one by one copies the sets each time.
+    return m.Changes(blocks=frozenset(texts))

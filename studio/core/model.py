@@ -619,6 +619,8 @@ def shift_spans(spans: Iterable[VoiceSpan], old: str, new: str) -> tuple[VoiceSp
     move by the change in length, and a span's end inside it snaps to the region's new
     bounds; a span left empty is dropped.
     """
+    if isinstance(spans, tuple) and not spans:
+        return ()  # the usual case: no spans, and no character-by-character walk
     limit = min(len(old), len(new))
     head = 0
     while head < limit and old[head] == new[head]:

@@ -1,7 +1,10 @@
 """Find and Replace across the whole book: a dock with the query, options and every match.
 
 The panel searches the open project through :mod:`studio.core.find`, lists the matches
-(chapter, paragraph, the match in bold in its context) and steps through them; the window
+(chapter, paragraph, the match in bold in its context) and steps through them; a match's
+context is worked out only when its row is shown, and the list holds a page of
+:data:`PAGE_ROWS` matches around the current one, so a search with 100,000 matches (every
+"the" of a long book) returns at once as you type. The window
 shows each one by switching chapter and selecting the paragraph. Replace and Replace All are
 undoable commands (Replace All is one undo step for the whole book) and skip locked
 paragraphs. Results refresh, briefly debounced, whenever the project changes.
@@ -9,6 +12,7 @@ paragraphs. Results refresh, briefly debounced, whenever the project changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -57,6 +61,9 @@ if TYPE_CHECKING:
 _Index = QModelIndex | QPersistentModelIndex
 MATCH_ROLE = Qt.ItemDataRole.UserRole + 1
 REFRESH_DELAY_MS = 150  # coalesce keystrokes and bursts of edits into one search
+#: rows in the results list at a time: a list view lays out every row it holds, so it
+#: holds a page of the matches (the one with the current match), not all 100,000
+PAGE_ROWS = 1000
 
 
 def _plural(n: int, word: str) -> str:
@@ -73,19 +80,30 @@ def replace_report(replaced: int, paragraphs: int, locked: int) -> str:
 
 
 class MatchListModel(QAbstractListModel):
-    """The matches of a search, one row each: chapter and paragraph, the match in context."""
+    """A page of the matches of a search, one row each: chapter and paragraph, the match in
+    context. Row ``r`` is match ``offset + r``."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.matches: list[Match] = []
+        self.matches: Sequence[Match] = find.EMPTY
+        self.offset = 0
         self._titles: list[str] = []
 
-    def set_matches(self, project: Project | None, matches: list[Match]) -> None:
-        """Show ``matches`` (found in ``project``)."""
+    def set_matches(self, project: Project | None, matches: Sequence[Match]) -> None:
+        """Show ``matches`` (found in ``project``), from the first page."""
         self.beginResetModel()
         self.matches = matches
+        self.offset = 0
         self._titles = [c.title for c in project.chapters] if project is not None else []
         self.endResetModel()
+
+    def show(self, match: int) -> QModelIndex:
+        """Return the row of match number ``match``, turning to its page if need be."""
+        if not self.offset <= match < self.offset + PAGE_ROWS:
+            self.beginResetModel()
+            self.offset = match - match % PAGE_ROWS
+            self.endResetModel()
+        return self.index(match - self.offset)
 
     def where(self, match: Match) -> str:
         """Return "Chapter title · ¶3" for ``match``."""
@@ -94,12 +112,12 @@ class MatchListModel(QAbstractListModel):
         return f"{title} · ¶{match.block_index + 1}"
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.matches)
+        return 0 if parent.isValid() else min(PAGE_ROWS, len(self.matches) - self.offset)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not 0 <= index.row() < len(self.matches):
+        if not 0 <= index.row() < self.rowCount():
             return None
-        match = self.matches[index.row()]
+        match = self.matches[self.offset + index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{self.where(match)} · {match.snippet}"
         if role == MATCH_ROLE:
@@ -301,8 +319,8 @@ class FindReplacePanel(QWidget):
                 "whole_word": self.word_box.isChecked(), "regex": self.regex_box.isChecked()}
 
     @property
-    def matches(self) -> list[Match]:
-        """Return the matches shown."""
+    def matches(self) -> Sequence[Match]:
+        """Return the matches found (made into :class:`Match` as they are read)."""
         return self.model.matches
 
     def _on_query_changed(self) -> None:
@@ -328,21 +346,20 @@ class FindReplacePanel(QWidget):
         """Search the project again, keeping the current match if it is still there."""
         self._timer.stop()
         self._dirty = False
-        previous = self.matches[self.current] if self.current is not None else None
+        previous = (self.matches[self.current] if self.current is not None
+                    and self.current < len(self.matches) else None)
         project = self.session.project if self.session is not None else None
         self._error = None
-        matches: list[Match] = []
+        matches = find.EMPTY
         if project is not None:
             try:
-                matches = find.find_matches(project, self.find_edit.text(), **self.options())
+                matches = find.search(project, self.find_edit.text(), **self.options())
             except FindError as exc:
                 self._error = str(exc)
         self.model.set_matches(project, matches)
         self.current = None
         if previous is not None:
-            self.current = next((i for i, x in enumerate(matches)
-                                 if x.block_id == previous.block_id
-                                 and x.start == previous.start and x.end == previous.end), None)
+            self.current = matches.row_of(previous.block_id, previous.start, previous.end)
         self._select_row(self.current)
         self._update_state()
 
@@ -395,14 +412,24 @@ class FindReplacePanel(QWidget):
     def _row_from_here(self, backwards: bool) -> int:
         """Return the first match at or after (before) the window's current paragraph."""
         here = self.where_am_i() if self.where_am_i is not None else None
-        positions = [x.position for x in self.matches]
+        n = len(self.matches)
         if here is None:
-            return len(positions) - 1 if backwards else 0
+            return n - 1 if backwards else 0
         chapter, block = here
-        if backwards:
-            before = [i for i, p in enumerate(positions) if p[:2] <= (chapter, block)]
-            return before[-1] if before else len(positions) - 1
-        return next((i for i, p in enumerate(positions) if p[:2] >= (chapter, block)), 0)
+        if backwards:  # the last match in or before this paragraph
+            after = self._row_at((chapter, block + 1, 0))
+            if after is None:
+                return n - 1
+            return after - 1 if after > 0 else n - 1  # none before: wrap to the last
+        row = self._row_at((chapter, block, 0))
+        return 0 if row is None else row
+
+    def _row_at(self, position: tuple[int, int, int]) -> int | None:
+        """Return the first match at or after ``position`` (chapter, paragraph, offset)."""
+        matches = self.matches
+        if isinstance(matches, find.MatchList):
+            return matches.row_at(position)
+        return next((i for i, x in enumerate(matches) if x.position >= position), None)
 
     def go_to(self, row: int) -> None:
         """Make match ``row`` current and show it in the window."""
@@ -419,7 +446,7 @@ class FindReplacePanel(QWidget):
             if row is None:
                 self.results.selectionModel().clear()
             else:
-                index = self.model.index(row)
+                index = self.model.show(row)
                 self.results.setCurrentIndex(index)
                 self.results.scrollTo(index)
         finally:
@@ -427,7 +454,7 @@ class FindReplacePanel(QWidget):
 
     def _on_results_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not self._selecting and current.isValid():
-            self.go_to(current.row())
+            self.go_to(self.model.offset + current.row())
 
     # -- replacing ---------------------------------------------------------------------------
 
@@ -458,8 +485,8 @@ class FindReplacePanel(QWidget):
                   match.end + len(new) - len(old))  # just after the replacement
         self.refresh()
         if self.matches:
-            row = next((i for i, x in enumerate(self.matches) if x.position >= resume), 0)
-            self.go_to(row)
+            row = self._row_at(resume)
+            self.go_to(0 if row is None else row)
 
     def replace_all(self) -> None:
         """Replace every match in the book's unlocked paragraphs, as one undo step."""

@@ -216,3 +216,28 @@ def test_locking_every_paragraph_measures_no_row_again(long_window, qtbot, monke
     assert not any(b.locked for b in chapter.blocks)
     assert calls["measure"] == 0 and calls["sizeHint"] < 80
     assert view.verticalScrollBar().value() == scroll
+
+
+def test_find_as_you_type_makes_only_the_matches_it_shows(long_window, qtbot, monkeypatch
+                                                          ) -> None:  # type: ignore[no-untyped-def]
+    from studio.core import find
+    from studio.ui.find_replace import PAGE_ROWS
+
+    made: list[int] = []
+    context = find._context
+    monkeypatch.setattr(find, "_context", lambda *a: (made.append(1), context(*a))[1])
+    panel = long_window.find_panel
+    long_window.find_action.trigger()
+    panel.find_edit.setText("the")
+    qtbot.waitUntil(lambda: len(panel.matches) > 0)
+    qtbot.wait(50)
+    chapter = long_window.blocks_model.chapter
+    expected = sum(b.text.lower().count("the") for b in chapter.blocks)
+    assert len(panel.matches) == expected > 5 * PAGE_ROWS
+    assert panel.model.rowCount() == PAGE_ROWS  # the list holds a page, not 10,000 rows
+    assert len(made) < 100  # the rows painted, not every match
+    panel.go_to(len(panel.matches) - 1)  # the last match: its page is shown
+    assert panel.model.offset + panel.results.currentIndex().row() == len(panel.matches) - 1
+    assert panel.count_label.text() == f"{expected} of {expected}"
+    panel.find_next()  # wraps to the first
+    assert panel.current == 0 and panel.model.offset == 0
