@@ -682,11 +682,6 @@ class MainWindow(QMainWindow):
         chapter = self.blocks_model.chapter
         if self.session is None or chapter is None:
             return
-        audio = {}
-        for block in chapter.blocks:
-            take = block.current_take
-            if take is not None and take.audio is None:
-                audio[take.id] = self.session.store.load_take_audio(take.id)
         dialog = NarrationCheckDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
@@ -696,7 +691,7 @@ class MainWindow(QMainWindow):
 
         dialog.regenerate_requested.connect(regenerate)
         dialog.show()
-        dialog.start(self.session.project, [chapter.id], audio)
+        dialog.start(self.session.project, [chapter.id], self.session.store.path)
         self.narration_check_dialog = dialog
 
     def _on_shortcuts(self) -> None:

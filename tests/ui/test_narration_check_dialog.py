@@ -34,11 +34,45 @@ def test_the_check_runs_on_a_worker(qtbot, monkeypatch) -> None:
     from studio.ui.panels import narration_check
 
     monkeypatch.setattr(narration_check, "check_narration",
-                        lambda project, chapters, audio: [check("b1", DiffPart(
+                        lambda project, chapters: [check("b1", DiffPart(
                             DiffOp.REPEATED, ("there", "were")))])
     dialog = NarrationCheckDialog()
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.check_finished, timeout=5000):
-        dialog.start(object(), None, {})  # type: ignore[arg-type]
+        dialog.start(object(), None)  # type: ignore[arg-type]
     assert dialog.list.count() == 1
     assert "repeated" in diff_html(dialog.checks[0])
+
+
+def test_the_takes_audio_is_read_on_the_worker_from_a_read_only_store(qtbot, monkeypatch,
+                                                                      tmp_path) -> None:
+    import threading
+
+    from studio.core.model import add_take
+    from studio.core.store import ProjectStore
+    from studio.ui.panels import narration_check
+    from tests.core.factories import make_project, make_take, wav_bytes
+
+    project = make_project(chapters=1, blocks=1)
+    take = make_take(project, BlockId("c0b0"), wav_bytes(0.3))
+    add_take(project, take)
+    path = tmp_path / "book.studio"
+    ProjectStore.create(path, project).close()
+    with ProjectStore.open(path) as store:  # the window's own store stays open for writing
+        loaded = store.load()
+        assert loaded.block(BlockId("c0b0")).current_take.audio is None
+        seen = {}
+
+        def fake_check(project, chapters, audio=None):  # type: ignore[no-untyped-def]
+            seen["thread"] = threading.current_thread()
+            seen["audio"] = audio(take.id)
+            return []
+
+        monkeypatch.setattr(narration_check, "check_narration", fake_check)
+        dialog = NarrationCheckDialog()
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.check_finished, timeout=5000) as finished:
+            dialog.start(loaded, None, path)
+    assert finished.args == [0]
+    assert seen["thread"] is not threading.main_thread()
+    assert seen["audio"] == take.audio

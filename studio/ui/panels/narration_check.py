@@ -8,9 +8,10 @@ Signals:
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core.model import ChapterId, Project
+from studio.core.store import ProjectStore
 from studio.core.transcript.check import DiffOp, ParagraphCheck, check_narration
+from studio.ui.background import BackgroundCall
 
 _STYLE = {
     DiffOp.MISSING: '<del style="color:#c62828;background:#fde0e0">{}</del>',
@@ -38,31 +41,25 @@ def diff_html(check: ParagraphCheck) -> str:
     out = []
     for part in check.diff:
         words = html.escape(" ".join(part.words))
-        out.append(_STYLE[part.op].format(words) if part.op in _STYLE else words)
+        if part.op in _STYLE:
+            words = _STYLE[part.op].format(words)
+            if part.confidence < 1.0:
+                words = f'<span title="confidence {part.confidence:.0%}">{words}</span>'
+        out.append(words)
     return " ".join(out)
 
 
-class _Signals(QObject):
-    finished = Signal(list)
-    failed = Signal(object)
+def _run_check(project: Project, chapters: list[ChapterId] | None,
+               store: Path | None) -> list[ParagraphCheck]:
+    """Check the narration; runs on the worker thread, takes' audio read there too.
 
-
-class _CheckJob(QRunnable):
-    def __init__(self, project: Project, chapters: list[ChapterId] | None,
-                 audio: dict[str, bytes]) -> None:
-        super().__init__()
-        self.signals = _Signals()
-        self.project, self.chapters, self.audio = project, chapters, audio
-
-    def run(self) -> None:
-        try:
-            # Reads the project (text and take timings) only; the takes' audio was loaded on
-            # the GUI thread, which owns the store.
-            result = check_narration(self.project, self.chapters, audio=self.audio.__getitem__)
-        except Exception as exc:  # reported through failed, never swallowed
-            self.signals.failed.emit(exc)
-            return
-        self.signals.finished.emit(result)
+    The store is opened read-only for this thread (a SQLite connection belongs to the thread
+    that made it), as the player does, so the GUI thread never waits on reading audio.
+    """
+    if store is None:
+        return check_narration(project, chapters)
+    with ProjectStore.open(store, read_only=True) as opened:
+        return check_narration(project, chapters, audio=opened.load_take_audio)
 
 
 class NarrationCheckDialog(QDialog):
@@ -76,8 +73,9 @@ class NarrationCheckDialog(QDialog):
         self.setWindowTitle("Narration Check")
         self.resize(640, 420)
         self.checks: list[ParagraphCheck] = []
-        self.status = QLabel("Recognises each paragraph offline and compares it with the "
-                             "script. A flag is a prompt to listen: recognition can mishear.")
+        self.status = QLabel("Recognises each paragraph offline and aligns its script to the "
+                             "audio; a paragraph is flagged when both find words skipped, "
+                             "repeated or added and the audio's length agrees.")
         self.status.setWordWrap(True)
         self.list = QListWidget()
         self.diff = QTextBrowser()
@@ -93,21 +91,23 @@ class NarrationCheckDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.diff, 1)
         layout.addLayout(buttons)
-        self._job: _CheckJob | None = None
+        self.worker = BackgroundCall(self)
+        self.worker.finished.connect(self.set_results)
+        self.worker.failed.connect(self._on_job_failed)
 
     def start(self, project: Project, chapters: list[ChapterId] | None,
-              audio: dict[str, bytes], pool: QThreadPool | None = None) -> None:
-        """Check ``chapters`` of ``project`` on a worker; results arrive in :meth:`set_results`."""
+              store: Path | None = None) -> None:
+        """Check ``chapters`` of ``project`` on a worker; results arrive in :meth:`set_results`.
+
+        Args:
+            store: the project file the takes' audio is read from (opened read-only on the
+                worker), for a project loaded without its audio.
+        """
         self.status.setText("Checking…")
-        job = _CheckJob(project, chapters, audio)
-        job.signals.finished.connect(self.set_results)
-        job.signals.failed.connect(self._on_job_failed)
-        self._job = job
-        (pool or QThreadPool.globalInstance()).start(job)
+        self.worker.start(lambda: _run_check(project, chapters, store))
 
     def set_results(self, checks: list[ParagraphCheck]) -> None:
         """Show the flagged paragraphs of ``checks``."""
-        self._job = None
         self.checks = [c for c in checks if c.flagged]
         self.list.clear()
         for c in self.checks:
@@ -123,7 +123,6 @@ class NarrationCheckDialog(QDialog):
         self.check_finished.emit(len(self.checks))
 
     def _on_job_failed(self, exc: Any) -> None:
-        self._job = None
         self.status.setText(f"The check failed: {exc}")
         self.check_finished.emit(0)
 
