@@ -732,36 +732,44 @@ class ProjectStore:
             # A deleted chapter is held, not deleted: its rows stay (hidden from load) until
             # the file closes, so undo writes no audio back and deleting reads none.
             self._set_held(self._held | set(ch.removed_chapters))
-        if self._held:
+        removed_takes, removed_blocks = ch.removed_takes, ch.removed_blocks
+        if self._held and (removed_takes or removed_blocks):  # keep the held rows
             held = _dumps(sorted(self._held))
-            c.executemany(
-                "DELETE FROM takes WHERE id = ? AND block_id NOT IN (SELECT id FROM blocks "
-                "WHERE chapter_id IN (SELECT value FROM json_each(?)))",
-                [(t, held) for t in ch.removed_takes])
-            c.executemany(
-                "DELETE FROM blocks WHERE id = ? AND chapter_id NOT IN "
-                "(SELECT value FROM json_each(?))", [(b, held) for b in ch.removed_blocks])
-        else:
-            c.executemany("DELETE FROM takes WHERE id = ?", [(t,) for t in ch.removed_takes])
-            c.executemany("DELETE FROM blocks WHERE id = ?", [(b,) for b in ch.removed_blocks])
+            removed_blocks = removed_blocks - {r[0] for r in c.execute(
+                "SELECT id FROM blocks WHERE chapter_id IN (SELECT value FROM json_each(?))",
+                (held,))}
+            removed_takes = removed_takes - {r[0] for r in c.execute(
+                "SELECT takes.id FROM takes JOIN blocks ON blocks.id = takes.block_id "
+                "WHERE blocks.chapter_id IN (SELECT value FROM json_each(?))", (held,))}
+        c.executemany("DELETE FROM takes WHERE id = ?", [(t,) for t in removed_takes])
+        c.executemany("DELETE FROM blocks WHERE id = ?", [(b,) for b in removed_blocks])
         if ch.structure or ch.chapters:
             self._write_chapters(project)
             if self._held:  # an undone deletion: the chapter is back
                 self._set_held(self._held - {c.id for c in project.chapters})
+        written: set[str] = set()  # chapters whose every paragraph was written
         for chapter in project.chapters:
             if chapter.id in ch.chapters and ch.structure:
                 self._write_blocks(chapter, range(len(chapter.blocks)))
+                written.add(chapter.id)
         named: dict[str, tuple[Chapter, list[int]]] = {}
         for block_id in ch.blocks:
             try:
                 chapter, index = project.locate(BlockId(block_id))
             except EditError:
                 continue  # removed again by a later edit in the same batch
-            named.setdefault(chapter.id, (chapter, []))[1].append(index)
+            if chapter.id not in written:
+                named.setdefault(chapter.id, (chapter, []))[1].append(index)
         for chapter, indices in named.values():  # one statement per chapter
             self._write_blocks(chapter, indices)
         if ch.takes:
-            self._write_takes(_takes_named(project, ch))
+            takes = _takes_named(project, ch)
+            if len(takes) > 1:  # takes are never rewritten: skip the ones the file has
+                have = {r[0] for r in c.execute(
+                    "SELECT id FROM takes WHERE id IN (SELECT value FROM json_each(?))",
+                    (_dumps([t.id for t in takes]),))}
+                takes = [t for t in takes if t.id not in have]
+            self._write_takes(takes)
 
     # -- held chapters ---------------------------------------------------------------------------
 
