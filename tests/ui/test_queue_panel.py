@@ -281,7 +281,7 @@ def test_a_stopped_render_marks_thousands_of_rows_cancelled_in_one_repaint(qtbot
 
     model._heading_data = counting  # type: ignore[method-assign]
     panel._on_finished(RunSummary(cancelled=True))
-    assert len(repaints) == 1  # not one per row (with its heading recounted each time)
+    assert len(repaints) <= 3  # a few runs of rows, not one per row (and its heading)
     assert len(heading_reads) < 20
     assert model.count(CANCELLED) == 2989 and model.count(DONE) == 10
     assert model.count(FAILED) == 1 and model.count(WAITING, SENDING) == 0

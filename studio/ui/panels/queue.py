@@ -179,9 +179,17 @@ class QueueModel(QAbstractTableModel):
             row.state, row.detail = state, detail
             self._count(row, +1)
             lines += (self._line_of[block_id], self._heading_of[block_id])
-        if lines:
-            last = len(self.COLUMNS) - 1
-            self.dataChanged.emit(self.index(min(lines), 0), self.index(max(lines), last))
+        # One signal per run of neighbouring lines: a range from a heading to a row far
+        # below it would make the view go through every line in between.
+        last = len(self.COLUMNS) - 1
+        runs: list[list[int]] = []
+        for line in sorted(set(lines)):
+            if runs and line - runs[-1][1] <= 1:
+                runs[-1][1] = line
+            else:
+                runs.append([line, line])
+        for first, end in runs:
+            self.dataChanged.emit(self.index(first, 0), self.index(end, last))
 
     def count(self, *states: str) -> int:
         """Return how many rows are in one of ``states``."""
