@@ -91,6 +91,7 @@ class GenerationController(QObject):
         self.generating: set[BlockId] = set()
         self._cancel: CancelToken | None = None
         self._thread: threading.Thread | None = None
+        self._unfinished = False  # started, and its RunSummary not handled yet
         self._scheduler: Scheduler | None = None
         self._pending: list[object] = []  # events received, not applied yet
         self._applied_at = 0.0
@@ -101,8 +102,12 @@ class GenerationController(QObject):
 
     @property
     def running(self) -> bool:
-        """Return whether a render is under way."""
-        return self._thread is not None and self._thread.is_alive()
+        """Return whether a render is under way.
+
+        It is until its summary has been handled on the GUI thread: the worker thread ends
+        first, and takes it sent may still wait in the event queue to be saved.
+        """
+        return self._thread is not None and (self._thread.is_alive() or self._unfinished)
 
     def start(self, plan: Plan, engine: Engine, concurrency: int = 1) -> None:
         """Run ``plan`` on ``engine`` in the background."""
@@ -133,6 +138,7 @@ class GenerationController(QObject):
             self._event.emit(summary)
 
         self._thread = threading.Thread(target=run, name="generation", daemon=True)
+        self._unfinished = True
         self.started.emit(plan)
         self._thread.start()
 
@@ -235,5 +241,6 @@ class GenerationController(QObject):
                 self._thread.join(5)
             self.generating.clear()
             self._scheduler = None
+            self._unfinished = False
             self.finished.emit(event)
         return None

@@ -114,3 +114,18 @@ def test_takes_arriving_in_a_burst_are_saved_in_one_transaction(qtbot, tmp_path:
     with ProjectStore.open(session.store.path, read_only=True) as reader:
         assert all(b.current_take is not None for c in reader.load().chapters for b in c.blocks)
     session.close()
+
+
+def test_a_render_is_running_until_its_takes_are_saved(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The worker thread ends before its queued takes reach the GUI thread: until they are
+    saved the render still counts as running (so closing takes the stop path)."""
+    session = open_sample(tmp_path)
+    controller = GenerationController(session)
+    chapter = session.project.chapters[0]
+    plan = plan_render(session.project, engine="offline", chapters=[chapter.id],
+                       output_format="wav_22050")
+    controller.start(plan, OfflineEngine())
+    assert controller.wait(60)  # the thread is done; nothing was handled on this thread yet
+    assert controller.running
+    qtbot.waitUntil(lambda: not controller.running, timeout=10_000)
+    assert all(b.current_take is not None for b in chapter.blocks)
