@@ -884,9 +884,16 @@ class MainWindow(QMainWindow):
 
     def _refresh_waveform(self) -> None:
         """Lay out the chapter's timeline and waveform again after its narration changed."""
+        import time
+
         self._waveform_timer.stop()
         if self.player_bar.player.state != "playing":
+            began = time.perf_counter()
             self.player_bar.refresh(force=False)
+            # During a render this runs on a timer: the longer the waveform takes to lay out,
+            # the rarer it runs, so that it never takes over the window (1/20 of its time).
+            cost_ms = (time.perf_counter() - began) * 1000
+            self._waveform_timer.setInterval(max(300, min(10_000, int(cost_ms * 20))))
 
     def _on_space(self) -> None:
         """Play or pause, unless a button or box has the focus: then Space is theirs."""
