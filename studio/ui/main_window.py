@@ -809,7 +809,9 @@ class MainWindow(QMainWindow):
 
     def selected_blocks(self) -> list[BlockId]:
         """Return the ids of the selected paragraphs, in order."""
-        rows = sorted(i.row() for i in self.block_view.selectionModel().selectedIndexes())
+        # From the selection's ranges: one index per row (selectedIndexes) is slow for 5,000.
+        ranges = self.block_view.selectionModel().selection()
+        rows = sorted({r for span in ranges for r in range(span.top(), span.bottom() + 1)})
         return [b.id for r in rows if (b := self.blocks_model.block_at(r)) is not None]
 
     def _on_block_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
