@@ -194,8 +194,8 @@ class GenerationController(QObject):
         if not events:
             return
         ready = [e for e in events if isinstance(e, TakeReady)]
-        for event in ready:  # painted as narrated, not as generating, once saved
-            self.generating.discard(event.block_id)
+        for take_event in ready:  # painted as narrated, not as generating, once saved
+            self.generating.discard(take_event.block_id)
         kept = [e for e in ready if self._exists(e.block_id)]
         if kept:
             self.session.add_takes([e.take for e in kept])
