@@ -819,12 +819,19 @@ class MainWindow(QMainWindow):
         self.history_panel.show_block(block.id if block is not None else None)
 
     def _engine_voices(self) -> list[EngineVoice]:
+        """Return the chosen engine's voices (called on a worker thread: no Qt here)."""
         from studio.core.engines.select import build_engine, choose_engine
         from studio.core.settings import load_settings
 
         settings = load_settings()
         name, _ = choose_engine(None, settings)
-        return build_engine(name, settings).voices()
+        engine = build_engine(name, settings)
+        try:
+            return engine.voices()
+        finally:
+            close = getattr(engine, "close", None)  # ElevenLabs: its HTTP connections
+            if close is not None:
+                close()
 
     def _on_block_edited(self, block_id: str, text: str) -> None:
         if self.session is None:

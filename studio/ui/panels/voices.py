@@ -38,6 +38,7 @@ from studio.core.model import BlockId, ChapterId, VoiceId
 from studio.core.preview import engine_voice_preview, preview_text, project_voice_preview
 from studio.core.settings import load_settings
 from studio.ui import commands
+from studio.ui.background import BackgroundCall
 from studio.ui.errors import show_error
 from studio.ui.player import OutputSink
 from studio.ui.preview import VoicePreviewer
@@ -158,6 +159,14 @@ class VoicesPanel(QWidget):
         #: returns False when no words are selected (then whole paragraphs get the voice)
         self.span_assigner: Callable[[VoiceId], bool] | None = None
         self.previewer = VoicePreviewer(sink, self)
+        # Listing an engine's voices is a paged network call with ElevenLabs: done off the
+        # GUI thread, the picker opens when the list arrives.
+        self._voices_call = BackgroundCall(self)
+        self._voices_call.finished.connect(self._on_voices_listed)
+        self._voices_call.failed.connect(lambda exc: show_error(self, exc))
+        self._voices_call.running_changed.connect(self._on_listing)
+        #: the voice picker while it is open
+        self.add_dialog: AddVoiceDialog | None = None
         self.list = QListWidget()
         self.list.setObjectName("voices")
         self.list.setMaximumHeight(140)
@@ -387,16 +396,32 @@ class VoicesPanel(QWidget):
                 return
 
     def _on_add(self) -> None:
-        if self.session is None or self._voices_source is None:
+        """Fetch the engine's voices in the background; the picker opens when they arrive."""
+        if self.session is None or self._voices_source is None or self._voices_call.running:
             return
-        try:
-            available = self._voices_source()
-        except StudioError as exc:
-            show_error(self, exc)
-            return
+        self._voices_call.start(self._voices_source)
+
+    def _on_listing(self, running: bool) -> None:
+        self.add_button.setEnabled(not running)
+        self.add_button.setText("Loading voices…" if running else "Add voice…")
+
+    def _on_voices_listed(self, available: object) -> None:
+        if self.session is None or not isinstance(available, list):
+            return  # the project was closed meanwhile
         dialog = AddVoiceDialog(available, self, previewer=self.previewer)
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen is not None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_voice_chosen(dialog))
+        dialog.finished.connect(lambda _result: self._forget_dialog(dialog))
+        self.add_dialog = dialog
+        dialog.open()  # window-modal without a nested event loop
+
+    def _on_voice_chosen(self, dialog: AddVoiceDialog) -> None:
+        if dialog.chosen is not None and self.session is not None:
             self.add_voice(dialog.chosen, dialog.engine)
+
+    def _forget_dialog(self, dialog: AddVoiceDialog) -> None:
+        if self.add_dialog is dialog:
+            self.add_dialog = None
 
     def add_voice(self, engine_voice: EngineVoice, engine: str) -> VoiceId:
         """Add ``engine_voice`` to the cast (undoable); return the new voice's id."""
