@@ -17,6 +17,12 @@ Stitching (models that support it; never ``eleven_v3``, never the offline engine
 
 Paragraphs whose current take matches what would be sent are skipped; a paragraph whose
 *older* take matches is given that take back instead of paying for it again.
+
+Text to Dialogue (``eleven_v3`` only): a paragraph read by more than one voice (voice spans)
+is one dialogue request, its runs the inputs in order, instead of a request per run (split
+into several requests past 2,000 characters or 10 voices: :func:`v3.paragraph_dialogue`).
+The answer's timings are put back on the paragraph's own text (:func:`dialogue_speech`), so
+the paragraph gets one take like any other. The offline engine has no dialogue.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from studio.core import v3
 from studio.core.catalog import ModelInfo, model_info
 from studio.core.engines import SpeechRequest, SpeechResult, VoiceParams
 from studio.core.lexicon.match import applied_rules
@@ -50,6 +58,9 @@ from studio.core.model import (
     new_id,
 )
 from studio.core.textsplit import split_long
+
+if TYPE_CHECKING:
+    from studio.core.engines.elevenlabs import VoiceSegment
 
 STITCH_MAX_AGE_S = 2 * 3600
 STITCH_MAX_IDS = 3
@@ -79,11 +90,23 @@ class Job:
     voice_id: VoiceId | None
     prev_refs: tuple[Ref, ...] = ()
     next_refs: tuple[Ref, ...] = ()
+    # Text to Dialogue (eleven_v3, a paragraph of several voices): the inputs, each knowing
+    # where it is in ``paragraph``; ``request`` then holds the shared fields and the inputs
+    # joined by spaces as its text. Empty for Text to Speech.
+    dialogue: tuple[v3.DialogueLine, ...] = ()
+    paragraph: str = ""
 
     @property
     def characters(self) -> int:
         """Return the characters this request sends (what the API bills)."""
         return len(self.request.text)
+
+    def dialogue_body(self) -> dict[str, Any]:
+        """Return the Text to Dialogue body of a dialogue job."""
+        r = self.request
+        return v3.dialogue_body([(x.text, x.voice_id) for x in self.dialogue],
+                                model_id=r.model_id, stability=r.params.stability,
+                                locators=r.dictionary_locators, language_code=r.language_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +153,15 @@ class Plan:
     def paragraphs(self) -> int:
         return len({j.block_id for j in self.jobs})
 
+    @property
+    def dialogue_requests(self) -> int:
+        """Return how many of the requests are Text to Dialogue requests."""
+        return sum(1 for j in self.jobs if j.dialogue)
+
+    @property
+    def dialogue_paragraphs(self) -> int:
+        return len({j.block_id for j in self.jobs if j.dialogue})
+
 
 def _params(voice: Voice) -> VoiceParams:
     return VoiceParams(
@@ -141,20 +173,49 @@ def _params(voice: Voice) -> VoiceParams:
     )
 
 
+def _runs(project: Project, block: Block, voice: Voice) -> list[tuple[int, int, Voice]]:
+    """Return the block's text as (start, end, voice) runs without blank ends: its own voice
+    and its voice spans."""
+    text = block.text
+    raw: list[tuple[int, int, Voice]] = []
+    pos = 0
+    for span in block.spans:
+        if span.start > pos:
+            raw.append((pos, span.start, voice))
+        raw.append((span.start, span.end, project.voices.get(span.voice_id, voice)))
+        pos = span.end
+    if pos < len(text):
+        raw.append((pos, len(text), voice))
+    runs: list[tuple[int, int, Voice]] = []
+    for start, end, v in raw:
+        chunk = text[start:end]
+        stripped = chunk.strip()
+        if stripped:
+            first = start + len(chunk) - len(chunk.lstrip())
+            runs.append((first, first + len(stripped), v))
+    return runs
+
+
 def _segments(project: Project, block: Block, voice: Voice) -> list[tuple[str, Voice]]:
     """Return the block's text as (text, voice) runs: its own voice and its voice spans."""
     if not block.spans:
         return [(block.text, voice)]
-    runs: list[tuple[str, Voice]] = []
-    pos = 0
-    for span in block.spans:
-        if span.start > pos:
-            runs.append((block.text[pos : span.start], voice))
-        runs.append((block.text[span.start : span.end], project.voices.get(span.voice_id, voice)))
-        pos = span.end
-    if pos < len(block.text):
-        runs.append((block.text[pos:], voice))
-    return [(t.strip(), v) for t, v in runs if t.strip()]
+    return [(block.text[s:e], v) for s, e, v in _runs(project, block, voice)]
+
+
+def _dialogue_lines(project: Project, block: Block, voice: Voice,
+                    info: ModelInfo) -> list[tuple[v3.DialogueLine, ...]]:
+    """Return the Text to Dialogue requests of ``block`` (empty where it is not a dialogue:
+    not v3, one voice, or a voice that is not an ElevenLabs voice)."""
+    if not block.spans or not v3.is_v3(info.model_id):
+        return []
+    runs = _runs(project, block, voice)
+    if any(v.engine != "elevenlabs" or not v.engine_voice_id for _, _, v in runs):
+        return []
+    if len({v.engine_voice_id for _, _, v in runs}) < 2:
+        return []
+    return v3.paragraph_dialogue(block.text, [(s, e, v.engine_voice_id) for s, e, v in runs],
+                                 max_chars=min(v3.DIALOGUE_MAX_CHARS, info.max_characters))
 
 
 def _usable_ref(block: Block, project: Project, now: float, first: bool = False) -> Ref | None:
@@ -288,9 +349,15 @@ def plan_render(
         (Chain(key, tuple(jobs)) for key, jobs in chains.items()),
         key=lambda c: -c.characters,
     )
+    warnings = plan_warnings(project, engine, info.model_id,
+                             [j.request.text for c in ordered for j in c.jobs])
+    dialogues = {j.block_id for c in ordered for j in c.jobs if j.dialogue}
+    if dialogues:
+        warnings.append(f"{len(dialogues)} paragraphs of several voices go as Text to Dialogue: "
+                        "only the paragraph voice's stability is sent, not each character's "
+                        "speed, similarity or style")
     return Plan(
-        warnings=tuple(plan_warnings(project, engine, info.model_id,
-                                     [j.request.text for c in ordered for j in c.jobs])),
+        warnings=tuple(warnings),
         engine=engine,
         model_id=info.model_id,
         chains=tuple(ordered),
@@ -375,6 +442,21 @@ def _chapter_jobs(
                 next_refs.append(ref)
             previous_text = _context(blocks, index - 1, forward=False)
             next_text = _context(blocks, index + 1, forward=True)
+        dialogue = _dialogue_lines(project, block, voice, info)
+        if dialogue:
+            chain = chains.setdefault(f"{chapter.id}:{voice.id}", [])
+            for n, lines in enumerate(dialogue):
+                chain.append(Job(
+                    id=f"{block.id}:{n}", block_id=block.id, chapter_id=chapter.id, part=n,
+                    parts=len(dialogue),
+                    request=SpeechRequest(
+                        text=" ".join(x.text for x in lines), voice_id=voice.engine_voice_id,
+                        model_id=info.model_id, params=_params(voice),
+                        output_format=output_format, dictionary_locators=locators),
+                    inputs_hash=todo[block.id], voice_id=voice.id, dialogue=lines,
+                    paragraph=block.text))
+            last_job_of[block.id] = f"{block.id}:{len(dialogue) - 1}"
+            continue
         parts: list[tuple[str, Voice]] = []
         for text, part_voice in _segments(project, block, voice):
             parts.extend((piece, part_voice) for piece in split_long(text, info.max_characters))
@@ -441,6 +523,66 @@ def resolve_request(
     )
 
 
+def dialogue_speech(job: Job, speech: SpeechResult,
+                    segments: Sequence[VoiceSegment] = ()) -> SpeechResult:
+    """Return a Text to Dialogue answer with its timings put on the paragraph's text.
+
+    The answer times the characters of its inputs as the server joined them; each input's
+    segment says where its characters are. The result's character timings cover the
+    paragraph from the job's first line to its last (the text between lines, white space,
+    takes the time where the line before it ended), and its word timings index that text.
+    Without timings, each line is spread evenly over its segment, or over the audio in
+    proportion to its length.
+    """
+    lines = job.dialogue
+    base = lines[0].start
+    source = job.paragraph[base:lines[-1].end]
+    starts: list[float | None] = [None] * len(source)
+    ends: list[float | None] = [None] * len(source)
+    timed = speech.char_timings
+    by_input = {seg.input_index: seg for seg in segments}
+    total = sum(len(x.text) for x in lines) or 1
+    done = 0
+    for i, line in enumerate(lines):
+        local, size = line.start - base, len(line.text)
+        seg = by_input.get(i)
+        if (seg is not None and timed is not None
+                and 0 <= seg.char_start < seg.char_end <= len(timed.characters)):
+            width = seg.char_end - seg.char_start
+            for k in range(size):
+                at = seg.char_start + (k if width == size else k * width // size)
+                starts[local + k] = timed.starts[at]
+                ends[local + k] = timed.ends[at]
+        else:
+            t0, t1 = ((seg.start, seg.end) if seg is not None else
+                      (speech.duration * done / total, speech.duration * (done + size) / total))
+            for k in range(size):
+                starts[local + k] = t0 + (t1 - t0) * k / size
+                ends[local + k] = t0 + (t1 - t0) * (k + 1) / size
+        done += size
+    last = 0.0
+    s_out: list[float] = []
+    e_out: list[float] = []
+    for a, b in zip(starts, ends, strict=True):
+        if a is None or b is None:
+            a = b = last
+        last = b
+        s_out.append(a)
+        e_out.append(b)
+    words: list[WordTiming] = []
+    begin: int | None = None
+    for i, ch in enumerate([*source, " "]):
+        if ch.isspace():
+            if begin is not None:
+                words.append(WordTiming(source[begin:i], begin, i, s_out[begin], e_out[i - 1]))
+                begin = None
+        elif begin is None:
+            begin = i
+    return dataclasses.replace(
+        speech, char_timings=CharTimings(tuple(source), tuple(s_out), tuple(e_out)),
+        word_timings=tuple(words))
+
+
 # ---------------------------------------------------------------------------------------------
 # Takes
 
@@ -458,12 +600,15 @@ def _join(parts: Sequence[tuple[Job, SpeechResult]]) -> _Joined:
     from studio.core import audio as audiolib
 
     formats = {r.format for _, r in parts}
-    if len(parts) == 1:
+    dialogue = all(j.dialogue for j, _ in parts)
+    if len(parts) == 1 and not dialogue:
         r = parts[0][1]
         return _Joined(r.audio, r.duration, r.char_timings, list(r.word_timings))
     fmt = parts[0][1].format
     codec = fmt.split("_")[0]
-    if len(formats) == 1 and codec == "mp3":
+    if len(parts) == 1:
+        audio = parts[0][1].audio
+    elif len(formats) == 1 and codec == "mp3":
         audio = audiolib.join_mp3([r.audio for _, r in parts])
     elif len(formats) == 1 and codec in ("pcm", "ulaw", "alaw"):
         audio = b"".join(r.audio for _, r in parts)  # headerless: concatenate byte-wise
@@ -478,26 +623,36 @@ def _join(parts: Sequence[tuple[Job, SpeechResult]]) -> _Joined:
     offset_t = 0.0
     offset_c = 0
     for n, (job, r) in enumerate(parts):
-        if n:
-            chars.append(" ")
-            starts.append(offset_t)
-            ends.append(offset_t)
-            offset_c += 1
+        if dialogue:  # placed on the paragraph's text (the white space between kept)
+            gap = job.paragraph[offset_c:job.dialogue[0].start]
+            text = job.paragraph[job.dialogue[0].start:job.dialogue[-1].end]
+        else:
+            gap = " " if n else ""
+            text = job.request.text
+        chars.extend(gap)
+        starts.extend([offset_t] * len(gap))
+        ends.extend([offset_t] * len(gap))
+        offset_c += len(gap)
         if r.char_timings is not None:
             chars.extend(r.char_timings.characters)
             starts.extend(s + offset_t for s in r.char_timings.starts)
             ends.extend(e + offset_t for e in r.char_timings.ends)
         else:
-            chars.extend(job.request.text)
-            starts.extend([offset_t] * len(job.request.text))
-            ends.extend([offset_t + r.duration] * len(job.request.text))
+            chars.extend(text)
+            starts.extend([offset_t] * len(text))
+            ends.extend([offset_t + r.duration] * len(text))
         words.extend(
             WordTiming(w.word, w.char_start + offset_c, w.char_end + offset_c,
                        w.start + offset_t, w.end + offset_t)
             for w in r.word_timings
         )
         offset_t += r.duration
-        offset_c += len(job.request.text)
+        offset_c += len(text)
+    if dialogue:
+        tail = parts[-1][0].paragraph[offset_c:]
+        chars.extend(tail)
+        starts.extend([offset_t] * len(tail))
+        ends.extend([offset_t] * len(tail))
     return _Joined(audio, offset_t, CharTimings(tuple(chars), tuple(starts), tuple(ends)), words)
 
 
@@ -531,8 +686,11 @@ def make_take(parts: Sequence[tuple[Job, SpeechResult]], engine: str) -> Take:
             "speed": req.params.speed,
             "request_ids": [r.request_id for _, r in parts if r.request_id],
             "previous_request_ids": list(req.previous_request_ids),
+            **({"dialogue": [[x.voice_id, x.start, x.end] for j, _ in parts
+                             for x in j.dialogue]} if first_job.dialogue else {}),
         },
-        text=" ".join(j.request.text for j, _ in parts),
+        text=first_job.paragraph if first_job.dialogue else " ".join(
+            j.request.text for j, _ in parts),
         sample_rate=rate,
         request_id=last.request_id,
         cost=sum(r.cost for _, r in parts),

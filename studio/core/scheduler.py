@@ -10,6 +10,11 @@ Results travel to the thread that called :meth:`Scheduler.run` as events, so onl
 touches the project and its store: each finished paragraph is saved at once, which is what
 makes a render resumable after a cancel, a crash or a kill.
 
+A Text to Dialogue job (an Eleven v3 paragraph of several voices) goes to the engine's
+``dialogue`` instead of ``synthesize``; its answer comes back with timings on the paragraph's
+text (:func:`~studio.core.generation.dialogue_speech`) and joins the paragraph's take like
+any other part.
+
 Single paragraphs can be cancelled while the render runs (:meth:`Scheduler.skip`) as long as
 none of their requests was sent; the chain then goes on with the paragraph after it.
 """
@@ -35,7 +40,14 @@ from studio.core.engines import (
     SpeechResult,
 )
 from studio.core.errors import Cancelled, CancelToken
-from studio.core.generation import Chain, Job, Plan, make_take, resolve_request
+from studio.core.generation import (
+    Chain,
+    Job,
+    Plan,
+    dialogue_speech,
+    make_take,
+    resolve_request,
+)
 from studio.core.model import BlockId, Take
 
 log = logging.getLogger(__name__)
@@ -273,7 +285,10 @@ class Scheduler:
                 raise
             self._events.put(JobStarted(job.block_id, job.id, job.part, job.parts))
             try:
-                result = self.engine.synthesize(request, self.cancel)
+                if job.dialogue:
+                    result = self._dialogue(sent)
+                else:
+                    result = self.engine.synthesize(request, self.cancel)
             except RateLimited as exc:
                 if exc.concurrency:
                     self._gate.lower(self._gate.limit - 1)
@@ -299,6 +314,14 @@ class Scheduler:
             while time.monotonic() < end:
                 self.cancel.raise_if_cancelled("render")
                 time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+
+    def _dialogue(self, job: Job) -> SpeechResult:
+        """Send a Text to Dialogue job; return its answer timed on the paragraph's text."""
+        send = getattr(self.engine, "dialogue", None)
+        if send is None:
+            raise EngineError(f"the {self.engine.name} engine has no Text to Dialogue")
+        answer = send(job.dialogue_body(), job.request.output_format, self.cancel)
+        return dialogue_speech(job, answer.speech, answer.segments)
 
     def _run_chain(self, chain: Chain) -> None:
         parts: list[tuple[Job, SpeechResult]] = []

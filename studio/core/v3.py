@@ -8,7 +8,9 @@ for it; Text to Dialogue takes at most 10 distinct voices and about 2,000 charac
 :func:`dialogue_requests` builds the bodies, :func:`dialogue_problems` checks one against the
 documented limits (the engine refuses to send a body that breaks them),
 :func:`dialogue_warnings` gives the documented advice, and
-:meth:`studio.core.engines.elevenlabs.ElevenLabsEngine.dialogue` sends it.
+:meth:`studio.core.engines.elevenlabs.ElevenLabsEngine.dialogue` sends it. The render
+(:mod:`studio.core.generation`) sends a v3 paragraph of several voices as the requests of
+:func:`paragraph_dialogue`, whose lines remember where they are in the paragraph.
 """
 
 from __future__ import annotations
@@ -135,17 +137,8 @@ def dialogue_requests(lines: Sequence[tuple[str, str]], *, model_id: str = "elev
     def flush() -> None:
         if not current:
             return
-        body: dict[str, Any] = {"inputs": [{"text": t, "voice_id": v} for t, v in current],
-                                "model_id": model_id}
-        if stability is not None:
-            body["settings"] = {"stability": stability}
-        if locators:
-            body["pronunciation_dictionary_locators"] = [
-                {"pronunciation_dictionary_id": d, **({"version_id": v} if v else {})}
-                for d, v in list(locators)[:3]]
-        if language_code:
-            body["language_code"] = language_code
-        bodies.append(body)
+        bodies.append(dialogue_body(current, model_id=model_id, stability=stability,
+                                    locators=locators, language_code=language_code))
         current.clear()
 
     for text, voice in merged:
@@ -156,6 +149,79 @@ def dialogue_requests(lines: Sequence[tuple[str, str]], *, model_id: str = "elev
         current.append((text, voice))
     flush()
     return bodies
+
+
+def dialogue_body(inputs: Sequence[tuple[str, str]], *, model_id: str = "eleven_v3",
+                  stability: float | None = None,
+                  locators: Sequence[tuple[str, str | None]] = (),
+                  language_code: str | None = None) -> dict[str, Any]:
+    """Return the Text to Dialogue body for (text, voice id) inputs, sent as they are."""
+    body: dict[str, Any] = {"inputs": [{"text": t, "voice_id": v} for t, v in inputs],
+                            "model_id": model_id}
+    if stability is not None:
+        body["settings"] = {"stability": stability}
+    if locators:
+        body["pronunciation_dictionary_locators"] = [
+            {"pronunciation_dictionary_id": d, **({"version_id": v} if v else {})}
+            for d, v in list(locators)[:MAX_LOCATORS]]
+    if language_code:
+        body["language_code"] = language_code
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueLine:
+    """One Text to Dialogue input of a paragraph: ``text``, read by ``voice_id`` (an engine
+    voice id), found at ``start`` in the paragraph's text."""
+
+    text: str
+    voice_id: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+def paragraph_dialogue(text: str, runs: Sequence[tuple[int, int, str]], *,
+                       max_chars: int = DIALOGUE_MAX_CHARS,
+                       max_voices: int = DIALOGUE_MAX_VOICES) -> list[tuple[DialogueLine, ...]]:
+    """Return a paragraph's voice runs as the inputs of one or more Text to Dialogue requests.
+
+    ``runs`` are (start, end, engine voice id) in reading order, together covering the
+    paragraph's spoken text. Consecutive runs of one voice become one line (the paragraph's
+    text between them kept as it is); a line longer than ``max_chars`` is split at sentence
+    boundaries; lines are packed in order into requests of at most ``max_chars`` characters
+    (counted as the inputs joined by spaces) and ``max_voices`` distinct voices. Each line
+    keeps its place in the paragraph, so the answer's timings can be put back on its text.
+    """
+    merged: list[list[Any]] = []  # [start, end, voice]
+    for start, end, voice in runs:
+        if not text[start:end].strip():
+            continue
+        if merged and merged[-1][2] == voice:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end, voice])
+    lines: list[DialogueLine] = []
+    for start, end, voice in merged:
+        at = start
+        for piece in split_long(text[start:end], max_chars):
+            at = text.index(piece, at)  # pieces are exact, in-order slices
+            lines.append(DialogueLine(piece, voice, at))
+            at += len(piece)
+    requests: list[tuple[DialogueLine, ...]] = []
+    current: list[DialogueLine] = []
+    for line in lines:
+        chars = sum(len(x.text) + 1 for x in current) + len(line.text)
+        voices = {x.voice_id for x in current} | {line.voice_id}
+        if current and (chars > max_chars or len(voices) > max_voices):
+            requests.append(tuple(current))
+            current = []
+        current.append(line)
+    if current:
+        requests.append(tuple(current))
+    return requests
 
 
 def dialogue_problems(body: Mapping[str, Any]) -> list[str]:
