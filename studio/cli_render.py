@@ -137,6 +137,7 @@ def _validate(args: argparse.Namespace, engine: Engine, name: str, plan: Plan,
                 f"unknown model '{args.model}' (available: {', '.join(sorted(known))})"
             )
     wanted = {j.request.voice_id for j in plan.jobs}
+    wanted |= {line.voice_id for j in plan.jobs for line in j.dialogue}
     if not wanted:
         return
     if name == "offline":
@@ -206,6 +207,7 @@ def _describe(plan: Plan) -> dict[str, Any]:
         "model": plan.model_id,
         "paragraphs": plan.paragraphs,
         "requests": len(plan.jobs),
+        "dialogue_requests": plan.dialogue_requests,
         "chains": len(plan.chains),
         "characters": plan.characters,
         "credits": plan.credits,
@@ -285,6 +287,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"{plan.paragraphs} paragraphs to render in {len(plan.chains)} chains "
                   f"({cost}); {plan.skipped} already rendered"
                   + (f", {len(plan.reused)} restored from history" if plan.reused else ""))
+            if plan.dialogue_requests:
+                print(f"  dialogue: {plan.dialogue_paragraphs} paragraphs of several voices "
+                      f"as {plan.dialogue_requests} Text to Dialogue requests")
             for problem in plan.problems:
                 print(f"  skipped: {problem}")
             for warning in plan.warnings:
