@@ -653,23 +653,92 @@ class MainWindow(QMainWindow):
             box.show()
 
     def _on_save_as(self) -> None:
-        if self.store is None:
+        """Copy the project to another file and carry on in it (File ▸ Save As…).
+
+        The copy (every take's audio: gigabytes for a long book) is made on a worker thread
+        through a read-only connection of its own, so the window keeps answering and edits
+        go on being saved to the open file meanwhile; whatever changed during the copy is
+        written to the new file once it is in place. The open file itself is just saved.
+        """
+        session = self.session
+        if session is None:
+            return
+        running = getattr(self, "_save_as_call", None)
+        if isinstance(running, BackgroundCall) and running.running:
+            self.statusBar().showMessage("Still saving the copy…", 4000)
             return
         target, _ = QFileDialog.getSaveFileName(
-            self, "Save Project As", str(self.store.path), f"Narrator Studio projects (*{SUFFIX})"
+            self, "Save Project As", str(session.store.path),
+            f"Narrator Studio projects (*{SUFFIX})"
         )
         if not target:
             return
-        try:
-            new_store = self.store.save_as(Path(target), overwrite=Path(target).exists())
-        except StudioError as exc:
-            show_error(self, exc)
+        self.commit_pending_edit()
+        path, source = Path(target), session.store.path
+        if path.resolve() == source.resolve():
+            # Replacing the open file under its own connection and lock would fail (and
+            # pull the file from under the project): saving it is what was asked.
+            self._on_save()
             return
-        assert self.session is not None
-        self.session.store.close()
-        self.session.store = new_store
-        self._remember_recent(Path(target))
-        self._update_title()
+        self._save_as_copy(session, source, path)
+
+    def _save_as_copy(self, session: ProjectSession, source: Path, path: Path) -> None:
+        """Copy ``source`` to ``path`` in the background, then make it the open file."""
+        import contextlib
+
+        from PySide6.QtWidgets import QProgressBar
+
+        overwrite = path.exists()
+        edits = [1 if session.unsaved else 0]  # the file lags memory: write it all after
+
+        def count(*_args: object) -> None:
+            edits[0] += 1
+
+        session.changed.connect(count)
+
+        def copy() -> ProjectStore:
+            with ProjectStore.open(source, read_only=True) as snapshot:
+                return snapshot.save_as(path, overwrite=overwrite)
+
+        busy = QProgressBar()
+        busy.setObjectName("saveAsProgress")
+        busy.setRange(0, 0)  # no measure of a backup's progress: a busy bar
+        busy.setMaximumWidth(120)
+        self.statusBar().addPermanentWidget(busy)
+        self.statusBar().showMessage(f"Saving a copy as {path.name}…")
+        call = BackgroundCall(self)
+        self._save_as_call = call
+
+        def end() -> None:
+            with contextlib.suppress(RuntimeError, TypeError):  # the session may be gone
+                session.changed.disconnect(count)
+            self.statusBar().removeWidget(busy)
+            busy.deleteLater()
+            call.deleteLater()
+            self.statusBar().clearMessage()
+
+        def finished(result: object) -> None:
+            end()
+            assert isinstance(result, ProjectStore)
+            if self.session is not session:  # another project was opened meanwhile
+                result.close()
+                self.statusBar().showMessage(f"Saved a copy as {path.name}.", 5000)
+                return
+            old, session.store = session.store, result
+            old.close()
+            if (edits[0] or session.unsaved) and not session.save_now():
+                return  # reported by the session; the title shows the unsaved marker
+            self._remember_recent(path)
+            self._update_title()
+            self.statusBar().showMessage(f"Saved as {path.name}.", 4000)
+
+        def failed(exc: object) -> None:
+            end()
+            show_error(self, exc)  # type: ignore[arg-type]
+
+        call.finished.connect(finished)
+        call.failed.connect(failed)
+        call.start(copy)
 
     def _on_transcript_editor(self) -> None:
         from studio.ui.transcript.window import open_transcript_editor

@@ -97,3 +97,92 @@ def test_add_voice_reports_a_failed_listing(qtbot, tmp_path: Path, monkeypatch, 
     qtbot.waitUntil(lambda: bool(errors), timeout=15_000)
     assert panel.add_dialog is None and panel.add_button.isEnabled()
     assert "key" in str(errors[0]).lower()
+
+
+# -- Save As copies in the background -------------------------------------------------------------
+
+
+@pytest.fixture
+def recorded_boxes(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)
+    return shown
+
+
+def test_save_as_copies_in_the_background_and_keeps_edits_made_meanwhile(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch, recorded_boxes: list[str]) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog
+
+    from studio.core.model import BlockId
+    from studio.ui import commands
+
+    path = tmp_path / "big.studio"
+    ProjectStore.create(path, make_project(2, 5)).close()
+    window = _window(qtbot, path)
+    session = window.session
+    assert session is not None
+    target = tmp_path / "copy.studio"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    copying = ProjectStore.save_as
+    copied: list[float] = []
+
+    def slow_copy(store: ProjectStore, new_path: Path, overwrite: bool = False) -> ProjectStore:
+        new = copying(store, new_path, overwrite)
+        copied.append(time.monotonic())
+        time.sleep(1.5)  # a big project on a slow disk
+        return new
+
+    monkeypatch.setattr(ProjectStore, "save_as", slow_copy)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(50)
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start()
+    began = time.monotonic()
+    window.save_as_action.trigger()
+    assert time.monotonic() - began < 0.5  # the window did not wait for the copy
+    assert "Saving a copy as copy.studio" in window.statusBar().currentMessage()
+    assert window.statusBar().findChild(object, "saveAsProgress") is not None
+    qtbot.waitUntil(lambda: bool(copied), timeout=10_000)
+    block = session.project.chapters[1].blocks[4]  # edited after the copy was taken
+    session.push(commands.SetBlockTextCommand(session, BlockId(block.id), "Typed meanwhile."))
+    assert window.store is not None and window.store.path == path  # still the old file
+    qtbot.waitUntil(lambda: window.store is not None and window.store.path == target,
+                    timeout=15_000)
+    timer.stop()
+    assert len([t for t in ticks if began < t < copied[0] + 1.4]) > 10  # events kept flowing
+    assert "(copy.studio)" in window.windowTitle() and not window.isWindowModified()
+    qtbot.waitUntil(lambda: window.statusBar().findChild(object, "saveAsProgress") is None)
+    assert recorded_boxes == []
+    window.close()
+    with ProjectStore.open(target, read_only=True) as store:
+        again = store.load()
+    assert again.chapters[1].blocks[4].text == "Typed meanwhile."
+    assert [c.title for c in again.chapters] == ["Chapter 1", "Chapter 2"]
+
+
+def test_save_as_onto_the_open_file_just_saves_it(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, monkeypatch, recorded_boxes: list[str]) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    path = tmp_path / "same.studio"
+    ProjectStore.create(path, make_project(1, 3)).close()
+    window = _window(qtbot, path)
+    store = window.store
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.save_as_action.trigger()
+    qtbot.wait(300)  # a copy, had one started, would be under way or done by now
+    assert recorded_boxes == []  # no "is open elsewhere" or "cannot replace" complaint
+    assert window.store is store and window.store.path == path
+    assert "Saved same.studio" in window.statusBar().currentMessage()
+    assert window.session is not None and not window.session.unsaved
+    assert window.project is not None
+    window.project.chapters[0].title = "Renamed in memory"  # the file still answers
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+    window.close()
+    with ProjectStore.open(path, read_only=True) as reopened:
+        assert [b.text for b in reopened.load().chapters[0].blocks] == [
+            "Paragraph 1 of chapter 1.", "Paragraph 2 of chapter 1.", "Paragraph 3 of chapter 1."]

@@ -101,8 +101,9 @@ def test_save_as_moves_the_title_to_the_new_file(qtbot, tmp_path: Path, monkeypa
     window.open_project(path)
     target = tmp_path / "copy.studio"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    window.save_as_action.trigger()
-    assert window.store is not None and window.store.path == target
+    window.save_as_action.trigger()  # the copy is made in the background
+    qtbot.waitUntil(lambda: window.store is not None and window.store.path == target,
+                    timeout=15_000)
     assert "(copy.studio)" in window.windowTitle() and window.windowFilePath() == str(target)
     assert ProjectStore.open(target, read_only=True).load().title == "Aesop's Fables"
 
