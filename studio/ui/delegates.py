@@ -287,6 +287,7 @@ class BlockDelegate(QStyledItemDelegate):
         self.stripe_phase = 0
         self._editor: ParagraphEditor | None = None
         self._editor_index: QPersistentModelIndex | None = None  # the row being edited
+        self._fit_pending = False  # a change of the editor's height waits to be announced
         #: the alias of a voice id (set by the window; tooltips and the editor's menu)
         self.voice_alias: Callable[[str], str] = str
         #: whether the project's model is Eleven v3 (which may ignore break tags)
@@ -615,11 +616,22 @@ class BlockDelegate(QStyledItemDelegate):
         return editor
 
     def _on_editor_fit_height_changed(self, editor: ParagraphEditor) -> None:
-        edited = self._editor_index
-        if editor is self._editor and edited is not None and edited.isValid():
-            # The view lays its rows out again and moves the editor: the row follows the
-            # editor's text as lines are typed or deleted, or the width rewraps it.
-            self.sizeHintChanged.emit(QModelIndex(edited))
+        if editor is self._editor and not self._fit_pending:
+            # Announced once the burst is over: each announcement lays every row of the
+            # chapter out again (a tenth of a second or more for 5,000 paragraphs), and an
+            # editor that opens reports its height several times.
+            self._fit_pending = True
+            QTimer.singleShot(0, self._announce_fit_height)
+
+    def _announce_fit_height(self) -> None:
+        self._fit_pending = False
+        editor, edited = self._editor, self._editor_index
+        if (editor is None or edited is None or not edited.isValid()
+                or not shiboken6.isValid(editor)):
+            return
+        # The view lays its rows out again and moves the editor: the row follows the
+        # editor's text as lines are typed or deleted, or the width rewraps it.
+        self.sizeHintChanged.emit(QModelIndex(edited))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Paragraphs are single blocks of text, so in the editor Return and Tab never type:
