@@ -48,10 +48,10 @@ _TITLE = r"(?:" + "|".join(sorted((t.capitalize() for t in TITLES), key=len, rev
 _NAME_WORD = r"[A-Z][a-zA-Z'’]*[a-z](?:-[A-Z]?[a-z]+)*"
 _NAME = rf"(?:{_TITLE}\.?\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}"
 _REL = r"(?:his|her|their|my|the)\s+(?:" + "|".join(RELATIONS) + r")\b"
-_DESC = r"the\s+(?:[a-z]+\s+)?[a-z]+"
+_DESC = rf"(?:the\s+(?:[a-z]+\s+)?[a-z]+|an?\s+[a-z]+\s+{_NAME_WORD})"
 _SPEAKER = rf"(?P<who>{_REL}|{_NAME}|{_DESC}|he|she|I)"
 _VERB = r"(?P<verb>" + "|".join(sorted(SPEECH_VERBS)) + r"|went on|broke in)\b"
-_ADVERB = r"(?:[a-z]+ly\s+)?"
+_ADVERB = r"(?:(?:[a-z]+ly|thus|then|now)\s+)?"
 
 _AFTER_INVERTED = re.compile(rf"^[\s,;:—–-]*{_VERB}\s+{_SPEAKER}(?![\w'’])")
 _AFTER_NORMAL = re.compile(rf"^[\s,;:—–-]*{_SPEAKER}\s+{_ADVERB}{_VERB}")
@@ -60,6 +60,14 @@ _BEAT = re.compile(rf"^{_SPEAKER}\s+{_ADVERB}[a-z]+")
 _VOCATIVE = re.compile(
     rf"(?:^|[,;!?.—]\s*|\bdear\s+|\boh,?\s+)(?P<who>{_NAME})(?=\s*(?:[,!?.;—]|$))"
 )
+# "… when thus accosted by Miss Bingley,—": the next quote is hers.
+_BY = re.compile(rf"\b(?:accosted|addressed|interrupted|greeted|hailed|answered)\s+by\s+"
+                 rf"(?P<who>{_NAME})[^.!?“”\"]*[,:—]\s*$")
+# A narration paragraph ending "… till Sir William thus began:—" or "she turned to him and
+# said,—": the next quote is theirs.
+_BEFORE_NEXT = re.compile(rf"(?:^|[.!?;,]\s+|\b(?:and|till|until|when|while|then)\s+)"
+                          rf"{_SPEAKER}\s+(?:[a-z]+(?:\s+[a-z]+){{0,3}}\s+and\s+)?"
+                          rf"{_ADVERB}{_VERB}[^.!?“”\"]*[,:—]\s*$")
 _SENTENCE_END = re.compile(r"[.!?;][\"”’]?\s+")
 _MENTION = re.compile(_NAME)
 _WORDS = re.compile(r"\S+")
@@ -469,7 +477,7 @@ class _Detector:
                 RELATIONS):
             cid, conf = self._relation(who, addressee)
             return cid, conf, "relation"
-        if low.startswith("the "):
+        if low.startswith(("the ", "a ", "an ")):
             return self.reg.described(who).id, 0.7, "explicit"
         c = self.reg.named(who)
         if c is None:
@@ -493,6 +501,9 @@ class _Detector:
     def _vocative(self, quote: str) -> str | None:
         for m in _VOCATIVE.finditer(quote):
             raw = m.group("who")
+            if not quote[:m.start("who")].strip(" “”\"'‘’—,.!?") and not quote[
+                    m.end("who"):].strip(" “”\"'‘’—,.!?"):
+                return None  # “Miss Elizabeth Bennet.”: a name said, not someone spoken to
             words = raw.split()
             titled = words[0].rstrip(".").lower() in TITLES and len(words) > 1
             c = self.reg.named(raw, create=titled)
@@ -518,7 +529,11 @@ class _Detector:
                 last = _last_sentence(text)
                 carried = None
                 beat = None
-                m = _BEFORE.search(last) if last.rstrip().endswith(":") else None
+                ending = last.rstrip().rstrip("—–-")
+                m = _BEFORE_NEXT.search(last) if ending.endswith((":", ",")) and (
+                    ending.endswith(":") or ending != last.rstrip()) else None
+                m = m or (_BY.search(last) if ending != last.rstrip() or ending.endswith(":")
+                          else None)
                 if m is not None:
                     cid, conf, method = self._resolve(m.group("who"), None)
                     carried = _Found(cid, conf, method) if cid else None
