@@ -115,6 +115,44 @@ def test_long_espeak_speech_aligns_in_chunks_against_espeaks_word_events(espeak_
     assert all(a.start <= b.start for a, b in itertools.pairwise(words))
 
 
+def test_hard_chunk_boundaries_do_not_make_the_alignment_drift(tmp_path: Path) -> None:
+    """Speed changes, 2.5 s pauses inside sentences and a refrain repeated three times (a
+    long pause after the first, short ones after the others) sit where a chunk is cut:
+    a chunk that ends at the wrong pause or loses its path must not shift what follows."""
+    from studio.core import audio
+    from studio.core.engines import SpeechRequest, VoiceParams
+    from studio.core.engines.offline import MODEL_ID, SAMPLE_RATE, OfflineEngine
+
+    refrain = "The grapes are sour."
+    pieces: list[tuple[str, float, float]] = []  # (text, speed, pause after)
+    for speed in (1.3, 0.75):
+        for paragraph in PARAGRAPHS:
+            cut = paragraph.index(", ", len(paragraph) // 2) + 1
+            pieces += [(paragraph[:cut], speed, 2.5), (paragraph[cut + 1:], speed, 0.4),
+                       (refrain, 1.0, 1.5), (refrain, 1.0, 0.2), (refrain, 1.0, 0.2)]
+    engine = OfflineEngine()
+    path = tmp_path / "hard.wav"
+    ref: list[float] = []
+    clock = 0.0
+    with sf.SoundFile(path, "w", SAMPLE_RATE, 1, "PCM_16") as out:
+        for text, speed, pause in pieces:
+            result = engine.synthesize(
+                SpeechRequest(text, "en-us", MODEL_ID, VoiceParams(speed=speed)))
+            pcm, rate = audio.decode(result.audio, result.format)
+            out.write(np.rint(pcm * 32767).astype(np.int16))
+            out.write(np.zeros(int(pause * SAMPLE_RATE), np.int16))
+            ref += [clock + w.start for w in result.word_timings]
+            clock += len(pcm) / rate + pause
+    assert clock > 180  # several chunks
+    words = align_text(path, " ".join(text for text, _, _ in pieces))
+    assert len(words) == len(ref)
+    assert all(w.aligned for w in words)
+    errors = np.abs(np.array([w.start for w in words]) - np.array(ref))
+    first, last = np.median(errors[:60]), np.median(errors[-60:])
+    assert first < 0.03 and last < 0.03, (first, last)  # as good at the end as at the start
+    assert np.percentile(errors, 90) < 0.1
+
+
 def test_align_words_recomputes_only_the_edited_segments(espeak_speech) -> None:
     from studio.core.transcript.io import words_to_transcript
     from studio.core.transcript.model import Word

@@ -7,15 +7,18 @@ stripped, out-of-vocabulary words added with a spelling-based pronunciation firs
 
 Long audio is aligned in chunks so that timing cannot drift over an hour and memory stays
 flat. The media is decoded once to a temporary PCM file while its 10 ms energies are
-measured; pauses are found from those energies. The text is cut into sentence-sized units.
-Walking forward from a known anchor (the start, then the end of the last aligned chunk), the
-next ~25 s of units are expected to end at ``anchor + rate × phones``, where the speaking rate
-is re-measured on every chunk; the pause nearest that time (long pauses preferred) becomes the
-chunk's end. The chunk is aligned on its own audio only, read from the PCM file by seeking; a
-failed or implausible alignment (a last word stretched or squeezed) tries the next candidate
-pause, then a longer chunk, and only then falls back to spreading the words by phone count
-(marked ``aligned=False``). When the caller already knows boundaries (transcript segments,
-project paragraphs), :func:`align_spans` aligns each span on its own.
+measured. Each chunk starts at an anchor (the start, then the gap after the last confidently
+aligned word) and takes ~30 s of audio, ending at a pause so no word is cut. Its grammar is
+the text from the anchor on, ~1.6x what the speaking rate predicts, and may end after any
+word, so a wrong guess of where the chunk's text ends cannot make it fail. Only the words
+well inside the window are kept (the last ones are aligned again by the next chunk), and
+only up to a search error (speech decoded as silence between words, or a word stretched over
+a pause). A chunk that keeps nothing is retried with a shorter and a longer window; if those
+fail too, the audio is skipped ahead and the next chunk may start at any word of a wider
+stretch of text, so it finds its place again; words passed over are spread by phone count
+(``aligned=False``). Each chunk costs the same, whatever the length of the audio. When the
+caller already knows boundaries (transcript segments, project paragraphs),
+:func:`align_spans` aligns each span on its own.
 """
 
 from __future__ import annotations
@@ -48,19 +51,18 @@ log = logging.getLogger(__name__)
 
 FRATE: Final = 200  # frames per second for alignment (see module docstring)
 FRAME_S: Final = 0.01  # energy frame for pause detection
-TARGET_CHUNK_S: Final = 25.0  # aim for chunks this long
-MAX_CHUNK_S: Final = 120.0  # give up growing a chunk past this
-SINGLE_PASS_S: Final = 45.0  # audio (or remaining text) this short is aligned in one go
+TARGET_CHUNK_S: Final = 30.0  # audio window of one chunk
+SINGLE_PASS_S: Final = 45.0  # remaining audio this short is aligned in one go
+_COMMIT_MARGIN_S: Final = 3.0  # words ending this close to a window's end are aligned again
+_BEAM: Final = 1e-80
+_RETRIES: Final = 2  # other windows tried before a stretch counts as lost
+_RETRY_LENGTHS: Final = (1.0, 0.5, 2.0)  # window lengths tried, in TARGET_CHUNK_S
+_LOUD_GAP_S: Final = 1.0  # sound between two words that makes an alignment doubtful
+_QUIET_WORD_S: Final = 1.0  # silence inside one word that makes an alignment doubtful
 MIN_PAUSE_S: Final = 0.15
 _SPAN_PAD_S: Final = 0.2
 _TOKEN_RE: Final = re.compile(r"\S+")
 _PIECE_RE: Final = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-_UNIT_END_RE: Final = re.compile(r"[.!?…;:][\"'”’)\]]*$")
-_COMMA_END_RE: Final = re.compile(r"[,—–][\"'”’)\]]*$")
-_MAX_UNIT_WORDS: Final = 20
-_MAX_SPEECH_AFTER_S: Final = 0.12  # sound allowed after a chunk's last word (the boundary check)
-_SENTENCE_RE: Final = re.compile(r"[.!?…][\"'”’)\]]*$")
-_SENTENCE_REACH_S: Final = 15.0  # how far past the target a chunk may grow to end a sentence
 
 
 class AlignmentError(StudioError):
@@ -183,8 +185,10 @@ class _Sphinx:
                 "Offline alignment needs PocketSphinx: reinstall Narrator Studio or run "
                 "'pip install pocketsphinx'."
             ) from exc
+        # Wider beams than the default 1e-48: on a 30 s window the right path was sometimes
+        # pruned and the rest of the window decoded as silence (same CPU time measured).
         self.decoder: Any = Decoder(samprate=SAMPLE_RATE, bestpath=False, frate=FRATE,
-                                    loglevel="FATAL")
+                                    beam=_BEAM, pbeam=_BEAM, loglevel="FATAL")
         self._phones: dict[str, int] = {}
 
     def phone_count(self, word: str) -> int:
@@ -198,6 +202,49 @@ class _Sphinx:
             count = max(1, len(phones.split()))
             self._phones[word] = count
         return count
+
+    def decode(self, pcm: bytes, words: Sequence[str], entries: Sequence[int] = (0,),
+               first_exit: int | None = None) -> tuple[int, list[tuple[float, float]]] | None:
+        """Align audio to a stretch of ``words`` that may start and end part-way.
+
+        The grammar is the words in order; it may be entered at any index in ``entries`` and
+        left after any word from index ``first_exit`` on (None: only after the last word), so
+        audio that holds only part of the text still aligns. Return the index of the first
+        word heard and the (start, end) of each word heard, relative to the audio, or None.
+        """
+        if not words or len(pcm) < 2 * SAMPLE_RATE // 20:
+            return None
+        for word in words:
+            self.phone_count(word)
+        n = len(words)
+        last = n if first_exit is None else max(1, first_exit)
+        transitions: list[tuple[int, int, float] | tuple[int, int, float, str]] = [
+            (i, i + 1, 1.0, w) for i, w in enumerate(words)]
+        transitions += [(0, j, 0.5) for j in sorted(set(entries)) if 0 < j < n]
+        transitions += [(k, n + 1, 1.0) for k in range(last, n + 1)]
+        d = self.decoder
+        try:
+            d.add_fsg("chunk", d.create_fsg("chunk", 0, n + 1, transitions))
+            d.activate_search("chunk")
+            d.start_utt()
+            d.process_raw(pcm, full_utt=True)
+            d.end_utt()
+        except (RuntimeError, ValueError) as exc:
+            log.debug("alignment failed: %s", exc)
+            return None
+        if d.hyp() is None:
+            return None
+        names: list[str] = []
+        times: list[tuple[float, float]] = []
+        for seg in d.seg():
+            if seg.word.startswith(("<", "[", "(")):
+                continue
+            names.append(re.sub(r"\(\d+\)$", "", seg.word))
+            times.append((seg.start_frame / FRATE, (seg.end_frame + 1) / FRATE))
+        for j in sorted(set(entries) | {0}):
+            if list(words[j:j + len(names)]) == names:
+                return (j, times) if names else None
+        return None
 
     def align(self, pcm: bytes, words: Sequence[str]) -> list[tuple[float, float]] | None:
         """Align words to audio; return (start, end) per word relative to it, or None."""
@@ -320,157 +367,164 @@ def _token_times(tokens: Sequence[_Token], times: Sequence[tuple[float, float]],
     return out
 
 
-def _plausible(times: Sequence[tuple[float, float]], phones: Sequence[int]) -> bool:
-    """Reject an alignment whose last word was stretched over speech that is not its own."""
-    if len(times) < 4:
-        return True
-    per_phone = [(e - s) / p for (s, e), p in zip(times, phones, strict=True)]
-    typical = float(np.median(per_phone)) or 1e-3
-    last = per_phone[-1]
-    return last <= max(4.0 * typical, 0.3) and last >= 0.2 * typical
-
-
 class _Chunker:
     """Aligns a long text to a decoded media file chunk by chunk (see module docstring)."""
 
     def __init__(self, sphinx: _Sphinx, pcm: PcmFile, db: npt.NDArray[np.float32],
                  tokens: list[_Token], cancel: CancelToken | None, progress: Progress | None):
         pauses = find_pauses(db)
-        self.quiet = quiet_frames(db)
         self.sphinx = sphinx
         self.pcm = pcm
         self.tokens = tokens
         self.cancel = cancel
         self.progress = progress
+        self.words = [w for t in tokens for w in t.words]
         self.weights = [sum(sphinx.phone_count(w) for w in t.words) for t in tokens]
+        self.wcum = np.concatenate(([0], np.cumsum([len(t.words) for t in tokens])))
+        self.cum = np.concatenate(([0], np.cumsum(self.weights)))
         self.mids = np.array([(s + e) / 2 for s, e in pauses], dtype=np.float64)
-        self.lengths = np.array([e - s for s, e in pauses], dtype=np.float64)
-        self.units = self._units()
-        cumulative = np.concatenate(([0], np.cumsum(self.weights)))
-        self.cum = cumulative
+        self.quiet = quiet_frames(db)
         speech = pcm.duration - sum(
             e - s for s, e in pauses if s <= 0.0 or e >= pcm.duration - FRAME_S
         )
-        self.rate = max(speech, 0.1) / max(1, int(cumulative[-1]))  # seconds per phone
+        self.rate = max(speech, 0.1) / max(1, int(self.cum[-1]))  # seconds per phone
+        self.unaligned = 0
 
-    def _units(self) -> list[int]:
-        """Return the token index after each unit (sentence, clause or 20 words)."""
-        ends: list[int] = []
-        count = 0
-        for i, token in enumerate(self.tokens):
-            count += 1
-            if _UNIT_END_RE.search(token.text) or count >= _MAX_UNIT_WORDS or (
-                count >= 8 and _COMMA_END_RE.search(token.text)
+    def _window_end(self, anchor: float, length: float) -> float:
+        """Return the pause nearest ``anchor + length`` (so no word is cut), or that time."""
+        target = anchor + length
+        mask = (self.mids > anchor + 0.7 * length) & (self.mids < anchor + 1.3 * length)
+        if mask.any():
+            mids = self.mids[mask]
+            target = float(mids[np.argmin(np.abs(mids - target))])
+        return min(target, self.pcm.duration)
+
+    def _tokens_for(self, a: int, seconds: float) -> int:
+        """Return the token index after the text expected to take ``seconds`` from ``a``."""
+        phones = float(self.cum[a]) + seconds / self.rate
+        return min(len(self.tokens), max(a + 1, int(np.searchsorted(self.cum, phones)) + 1))
+
+    def _decode(self, a: int, b: int, entry_end: int, start: float, end: float, final: bool
+                ) -> tuple[int, int, list[AlignedWord]] | None:
+        """Align tokens a..b (entered at a token before ``entry_end``) to start..end.
+
+        Return the first and after-last token heard and their words (absolute times).
+        """
+        base = int(self.wcum[a])
+        words = self.words[base:int(self.wcum[b])]
+        entries = [int(self.wcum[t]) - base for t in range(a, max(a + 1, entry_end))
+                   if self.tokens[t].words]
+        result = self.sphinx.decode(self.pcm.read(start, end), words, entries or [0],
+                                    None if final else 1)
+        if result is None:
+            return None
+        first_word, times = result
+        first_word += base
+        after_word = first_word + len(times)
+        first = int(np.searchsorted(self.wcum, first_word, side="left"))
+        while first < b and not self.tokens[first].words:
+            first += 1
+        after = int(np.searchsorted(self.wcum, after_word, side="right")) - 1
+        while after < b and not self.tokens[after].words:  # wordless tokens take the clock
+            after += 1
+        if after <= first:
+            return None
+        skip = first_word - int(self.wcum[first])
+        used = times[skip:skip + int(self.wcum[after] - self.wcum[first])]
+        return first, after, _token_times(self.tokens[first:after], used, start)
+
+    def _sound(self, start: float, end: float) -> tuple[float, float]:
+        """Return the seconds of sound and of quiet between ``start`` and ``end``."""
+        first, last = round(start / FRAME_S), max(round(start / FRAME_S), round(end / FRAME_S))
+        loud = float(np.count_nonzero(~self.quiet[first:last])) * FRAME_S
+        return loud, (min(last, len(self.quiet)) - min(first, len(self.quiet))) * FRAME_S - loud
+
+    def _confident(self, chunk: Sequence[AlignedWord]) -> int:
+        """Return how many leading words of an alignment look right.
+
+        A search error shows as speech decoded as silence between two words, or as a word
+        stretched over a pause; the words from just before it on are aligned again.
+        """
+        for i, (prev, word) in enumerate(itertools.pairwise(chunk)):
+            if self._sound(prev.end, word.start)[0] > _LOUD_GAP_S or (
+                self._sound(word.start, word.end)[1] > _QUIET_WORD_S
             ):
-                ends.append(i + 1)
-                count = 0
-        if not ends or ends[-1] != len(self.tokens):
-            ends.append(len(self.tokens))
-        return ends
-
-    def _words(self, a: int, b: int) -> list[str]:
-        return [w for t in self.tokens[a:b] for w in t.words]
-
-    def _candidates(self, anchor: float, expected_len: float) -> list[float]:
-        expected = anchor + expected_len
-        sigma = max(1.5, 0.15 * expected_len)
-        low, high = anchor + 0.4 * expected_len, expected + 3 * sigma
-        mask = (self.mids > low) & (self.mids < min(high, self.pcm.duration - 0.05))
-        if not mask.any():
-            return []
-        mids, lengths = self.mids[mask], self.lengths[mask]
-        score = np.minimum(lengths, 1.0) * np.exp(-(((mids - expected) / sigma) ** 2))
-        order = np.argsort(-score)[:3]
-        return [float(mids[i]) for i in order]
-
-    def _try(self, a: int, b: int, start: float, end: float, *, final: bool = False
-             ) -> list[tuple[float, float]] | None:
-        words = self._words(a, b)
-        times = self.sphinx.align(self.pcm.read(start, end), words)
-        if times is None:
-            return None
-        if not final and not (
-            _plausible(times, [self.sphinx.phone_count(w) for w in words])
-            and self._loud(start + times[-1][1], end) < _MAX_SPEECH_AFTER_S
-        ):
-            return None
-        return times
-
-    def _loud(self, start: float, end: float) -> float:
-        """Return the seconds of sound between ``start`` and ``end``."""
-        first, last = round(start / FRAME_S), round(end / FRAME_S)
-        return float(np.count_nonzero(~self.quiet[first:last])) * FRAME_S
+                return i
+        return len(chunk)
 
     def run(self) -> list[AlignedWord]:
         out: list[AlignedWord] = []
-        anchor, a = 0.0, 0  # time and token index known to line up
-        unit = 0
+        anchor, a = 0.0, 0  # time and token known to line up (the last confident word)
+        lost_until = 0  # tokens before this may be missing from the audio at the anchor
         duration = self.pcm.duration
+        failures = 0
         while a < len(self.tokens):
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled("alignment")
-            remaining = self.rate * float(self.cum[-1] - self.cum[a])
-            done = False
-            b_unit = unit
-            if remaining > SINGLE_PASS_S and duration - anchor > SINGLE_PASS_S:
-                # Grow the chunk unit by unit to the target, then try candidate pauses;
-                # on failure grow to the next target, up to MAX_CHUNK_S.
-                target = TARGET_CHUNK_S
-                while not done and target <= MAX_CHUNK_S:
-                    while b_unit < len(self.units) - 1 and self.rate * float(
-                        self.cum[self.units[b_unit]] - self.cum[a]
-                    ) < target:
-                        b_unit += 1
-                    # Prefer ending at a sentence: its pause is longer and less ambiguous than
-                    # a comma's (a list "bread, barley, beans," has a pause at every comma).
-                    reach = b_unit
-                    while reach < len(self.units) - 1 and not _SENTENCE_RE.search(
-                        self.tokens[self.units[reach] - 1].text
-                    ) and self.rate * float(self.cum[self.units[reach]] - self.cum[a]) < (
-                        target + _SENTENCE_REACH_S
-                    ):
-                        reach += 1
-                    if _SENTENCE_RE.search(self.tokens[self.units[reach] - 1].text):
-                        b_unit = reach
-                    b = self.units[b_unit]
-                    if b >= len(self.tokens):
-                        break
-                    expected = self.rate * float(self.cum[b] - self.cum[a])
-                    for end in self._candidates(anchor, expected):
-                        times = self._try(a, b, anchor, end)
-                        if times is not None:
-                            chunk = _token_times(self.tokens[a:b], times, anchor)
-                            out.extend(chunk)
-                            spoken = [w for w in chunk if w.end > w.start]
-                            if spoken:
-                                measured = (spoken[-1].end - spoken[0].start) / max(
-                                    1, float(self.cum[b] - self.cum[a]))
-                                self.rate = 0.5 * self.rate + 0.5 * measured
-                            anchor, a, unit, done = end, b, b_unit + 1, True
-                            break
-                    target += TARGET_CHUNK_S
-                if not done and b_unit < len(self.units) - 1:
-                    # Nothing anchored within MAX_CHUNK_S (text and audio disagree here):
-                    # spread this stretch by phone count and carry on from its expected end.
-                    b = self.units[b_unit]
-                    expected = self.rate * float(self.cum[b] - self.cum[a])
-                    ends = self._candidates(anchor, expected) or [anchor + expected]
-                    end = min(ends[0], duration)
-                    log.info("alignment fell back to spreading %d words", b - a)
-                    out.extend(_spread(self.tokens[a:b], self.weights[a:b], anchor, end))
-                    anchor, a, unit, done = end, b, b_unit + 1, True
-                if done:
-                    self._report(anchor)
+            final = duration - anchor <= SINGLE_PASS_S
+            length = TARGET_CHUNK_S * _RETRY_LENGTHS[min(failures, _RETRIES)]
+            end = duration if final else self._window_end(anchor, length)
+            # Text for ~1.6x the window (the rate is an estimate); ending part-way is allowed.
+            b = len(self.tokens) if final else self._tokens_for(
+                max(a, lost_until), 1.6 * (end - anchor) + 5.0)
+            decoded = self._decode(a, b, max(a + 1, lost_until), anchor, end, final)
+            if decoded is None and final:
+                decoded = self._decode(a, b, max(a + 1, lost_until), anchor, end, False)
+            commit: list[AlignedWord] = []
+            first, chunk = a, list[AlignedWord]()
+            if decoded is not None:
+                first, after, chunk = decoded
+                if final or after >= len(self.tokens):
+                    commit = chunk
+                elif after >= b:  # the text ran out before the audio: give it more
+                    failures += 1
+                    self.rate /= 1.5
                     continue
-            # The rest in one go (or a chunk that would not anchor): align to the end.
-            b = len(self.tokens)
-            times = self._try(a, b, anchor, duration, final=True)
-            if times is not None:
-                out.extend(_token_times(self.tokens[a:b], times, anchor))
+                else:
+                    # Keep the words well inside the window; the last few may be squeezed
+                    # against its end and are aligned again at the start of the next chunk.
+                    keep = [i for i, w in enumerate(chunk[:-2]) if w.end <= end - _COMMIT_MARGIN_S]
+                    commit = chunk[:min(keep[-1] + 1, self._confident(chunk))] if keep else []
+            if not commit:
+                failures += 1
+                if failures <= _RETRIES and not final:
+                    continue  # a longer window
+                # Lost: the text here and the audio disagree. Skip ahead in the audio and
+                # let the next chunk start at any word of a wider stretch of text, so one
+                # bad stretch does not cascade.
+                if final:
+                    break
+                lost_until = self._tokens_for(max(a, lost_until), 2.0 * (end - anchor) + 10.0)
+                anchor = self._window_end(anchor, TARGET_CHUNK_S * 0.5)
+                failures = 0
+                continue
+            after_commit = first + len(commit)
+            if first > a:  # words not found (skipped over while re-synchronising)
+                gap_end = commit[0].start
+                gap_start = out[-1].end if out else 0.0
+                out.extend(_spread(self.tokens[a:first], self.weights[a:first], gap_start,
+                                   max(gap_start, gap_end)))
+            out.extend(commit)
+            spoken = [w for w in commit if w.end > w.start]
+            phones = float(self.cum[after_commit] - self.cum[first])
+            if spoken and phones and not final:
+                measured = (spoken[-1].end - anchor) / phones
+                self.rate = 0.5 * self.rate + 0.5 * measured
+            if after_commit < len(self.tokens) and not final:
+                nxt = chunk[len(commit)]
+                anchor = (commit[-1].end + max(commit[-1].end, nxt.start)) / 2
             else:
-                log.info("alignment fell back to spreading %d words", b - a)
-                out.extend(_spread(self.tokens[a:b], self.weights[a:b], anchor, duration))
-            a = b
+                anchor = commit[-1].end
+            a = after_commit
+            lost_until = 0
+            failures = 0
+            self._report(anchor)
+            if final:
+                break
+        if a < len(self.tokens):
+            log.info("alignment fell back to spreading %d words", len(self.tokens) - a)
+            start = out[-1].end if out else 0.0
+            out.extend(_spread(self.tokens[a:], self.weights[a:], start, max(start, duration)))
         self._report(duration)
         return out
 
