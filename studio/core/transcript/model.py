@@ -566,15 +566,13 @@ class WordTimes:
         self._words: list[int] = []  # index into segment.words
         spacing = WordType.SPACING
         for row, segment in enumerate(t.segments):
-            k = 0
-            for word in segment.words:
+            for k, word in enumerate(segment.words):
                 if word.type is not spacing:
                     self._starts.append(word.start)
                     self._ends.append(word.end)
                     self._segment_ends.append(segment.end)
                     self._rows.append(row)
                     self._words.append(k)
-                k += 1
 
     def __len__(self) -> int:
         return len(self._rows)
