@@ -11,22 +11,25 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from studio.core import model as m
-from studio.core.casting.cast import Applied, apply_cast, cast_voices
+from studio.core.casting.cast import CAST_SETTING, Applied, apply_cast, cast_voices
 from studio.core.casting.detect import CastSheet
 from studio.core.lexicon import edits
 from studio.core.model import BlockId, DictionaryId, PronunciationRule, VoiceId, VoiceSpan
 from studio.ui.commands import ProjectEditCommand
 from studio.ui.session import ProjectSession
 
-_State = tuple[dict[VoiceId, m.Voice], VoiceId | None, dict[BlockId, tuple[VoiceSpan, ...]]]
+# The cast, the narrator, the spans of the paragraphs with lines, the character links.
+_State = tuple[dict[VoiceId, m.Voice], VoiceId | None, dict[BlockId, tuple[VoiceSpan, ...]],
+               Any]
 
 
 class ApplyCastCommand(QUndoCommand):
-    """Give characters voices (alias = name) and their quoted lines voice spans: one step.
+    """Give characters voices (linked in the project) and their lines voice spans: one step.
 
     ``assignments`` maps character id to the engine voice id chosen for it on ``engine``.
     After the push, :attr:`voices` maps character id to project voice id and
@@ -51,14 +54,19 @@ class ApplyCastCommand(QUndoCommand):
     def _state(self) -> _State:
         p = self.session.project
         spans = {b: p.block(b).spans for b in self._blocks}
+        links = p.settings.get(CAST_SETTING)
         return ({vid: dataclasses.replace(v) for vid, v in p.voices.items()},
-                p.default_voice_id, spans)
+                p.default_voice_id, spans, dict(links) if isinstance(links, dict) else links)
 
     def _set(self, state: _State) -> None:
         p = self.session.project
-        voices, default, spans = state
+        voices, default, spans, links = state
         p.voices = {vid: dataclasses.replace(v) for vid, v in voices.items()}
         p.default_voice_id = default
+        settings = {k: v for k, v in p.settings.items() if k != CAST_SETTING}
+        if links is not None:
+            settings[CAST_SETTING] = dict(links) if isinstance(links, dict) else links
+        p.settings = settings
         for block_id, block_spans in spans.items():
             p.block(block_id).spans = block_spans
 
@@ -90,7 +98,8 @@ class ApplyCastCommand(QUndoCommand):
         gone = set(old[0]) - set(new[0])
         changed = {vid for vid, v in new[0].items() if old[0].get(vid) != v}
         blocks = {b for b in self._blocks if old[2][b] != new[2][b]}
-        return m.Changes(project=old[1] != new[1], voices=frozenset(changed),
+        return m.Changes(project=old[1] != new[1] or old[3] != new[3],
+                         voices=frozenset(changed),
                          removed_voices=frozenset(gone), blocks=frozenset(blocks))
 
     def redo(self) -> None:

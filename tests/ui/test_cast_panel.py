@@ -188,3 +188,65 @@ def test_next_and_previous_line_go_to_the_characters_paragraphs(panel: CastPanel
     assert "line 1 of" in panel.where.text()
     panel.prev_button.click()  # wraps round to the last
     assert panel.shown[-1] == lydia[-1].block_id  # type: ignore[attr-defined]
+
+
+def _redetect(qtbot, panel: CastPanel) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(panel.detected, timeout=20_000):
+        panel.detect()
+
+
+def test_renaming_a_characters_alias_keeps_their_voice_across_detections_and_reopening(
+        qtbot, panel: CastPanel, session: ProjectSession) -> None:  # type: ignore[no-untyped-def]
+    project = session.project
+    assert panel.apply_cast() is not None
+    assert panel.select_character("Mrs. Bennet")
+    hers = panel.cast[panel.current_character().id]  # type: ignore[union-attr]
+    panel.tabs.setCurrentIndex(1)
+    panel.alias.setText("Mama")
+    panel.voice_apply.click()
+    assert project.voices[hers].alias == "Mama"
+    count = len(project.voices)
+
+    def check(p: m.Project, panel: CastPanel) -> None:
+        # The sheet still links her to "Mama", and applying again adds no voice.
+        assert panel.select_character("Mrs. Bennet")
+        character = panel.current_character()
+        assert character is not None and panel.cast[character.id] == hers
+        assert panel.alias.text() == "Mama" and panel.voice_apply.isEnabled()
+        assert panel.apply_cast() is not None
+        assert len(p.voices) == count and "Mrs. Bennet" not in {
+            v.alias for v in p.voices.values()}
+        assert all(any(s.start == ln.start and s.voice_id == hers
+                       for s in p.block(ln.block_id).spans)
+                   for ln in panel.character_lines(character.id))
+        assert p.settings["cast"]["Mrs. Bennet"] == hers
+        assert p.settings["paragraph_pause_s"] == m.DEFAULT_SETTINGS["paragraph_pause_s"]
+
+    _redetect(qtbot, panel)
+    check(project, panel)
+    with ProjectStore.open(session.store.path, read_only=True) as store:
+        assert store.load().settings["cast"]["Mrs. Bennet"] == hers
+    # Undo of the first apply forgets the links it made (the rename is undone first).
+    stack = session.undo_stack
+    while stack.canUndo():
+        stack.undo()
+    assert "cast" not in project.settings or not project.settings["cast"]
+    while stack.canRedo():
+        stack.redo()
+    assert project.settings["cast"]["Mrs. Bennet"] == hers
+
+    # Closed and opened again: a new sheet finds her voice through the project's links.
+    path = session.store.path
+    session.close()
+    store = ProjectStore.open(path)
+    again = ProjectSession(store, store.load())
+    try:
+        fresh = CastPanel(lambda: list(VOICES), lambda: "offline",
+                          lambda: again.project.chapters[0], lambda _b: None, sink=NullSink())
+        qtbot.addWidget(fresh)
+        fresh.set_session(again)
+        _redetect(qtbot, fresh)
+        check(again.project, fresh)
+        fresh.wait()
+    finally:
+        again.close()

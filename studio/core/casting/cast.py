@@ -3,7 +3,8 @@
 Proposals match the engine's voice labels (``gender``, ``age``, ``accent``) against what
 detection knows of a character, prefer voices not yet used (the narrator's last), and give
 the characters with most lines first pick. Applying gives each character a project voice
-whose alias is the character's name and puts a voice span on each of their quoted lines;
+(alias = name at first) linked to them in ``project.settings["cast"]``, so renaming the
+voice keeps the link, and puts a voice span on each of their quoted lines;
 narration and unattributed lines stay with the paragraph's voice. Changing a character's
 voice later (:func:`studio.core.model.update_voice`) makes stale exactly the paragraphs
 holding their lines.
@@ -97,20 +98,56 @@ def propose_voices(
     return out
 
 
+CAST_SETTING = "cast"  # project.settings key: character name -> project voice id
+
+
+def cast_links(project: Project) -> dict[str, VoiceId]:
+    """Return the project's cast: character name -> project voice id.
+
+    Kept in ``project.settings["cast"]`` (saved with the project), so a character keeps
+    their voice whatever its alias becomes. Links to voices since removed are left out.
+    """
+    raw = project.settings.get(CAST_SETTING)
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(name): VoiceId(vid) for name, vid in raw.items()
+            if isinstance(vid, str) and vid in project.voices}
+
+
+def linked_voices(project: Project, sheet: CastSheet) -> dict[str, VoiceId]:
+    """Return character id -> project voice id for the sheet's characters already cast.
+
+    The project's links (:func:`cast_links`) decide; a project cast before links were kept
+    falls back on a voice whose alias is the character's name and no character's link.
+    """
+    links = cast_links(project)
+    linked = set(links.values())
+    by_alias = {v.alias: v.id for v in project.voices.values() if v.id not in linked}
+    out: dict[str, VoiceId] = {}
+    for character in sheet.characters:
+        vid = links.get(character.name) or by_alias.get(character.name)
+        if vid is not None:
+            out[character.id] = vid
+    return out
+
+
 def cast_voices(project: Project, sheet: CastSheet, engine: str,
                 assignments: Mapping[str, str]) -> tuple[dict[str, VoiceId], Changes]:
-    """Give each assigned character a project voice (alias = name) on ``engine``.
+    """Give each assigned character a project voice on ``engine`` and link them to it.
 
-    ``assignments`` maps character id to engine voice id. A character whose alias already
-    names a voice in the cast reuses it (with the new engine voice). Returns the character
-    -> project voice map and the changes.
+    ``assignments`` maps character id to engine voice id. A character already linked
+    (:func:`linked_voices`) keeps their voice, with the new engine voice; the others get a
+    new voice whose alias is their name. The links are stored in ``project.settings``
+    (:func:`cast_links`). Returns the character id -> project voice map and the changes.
     """
-    by_alias = {v.alias: v for v in project.voices.values()}
+    known = linked_voices(project, sheet)
+    links = cast_links(project)
     result: dict[str, VoiceId] = {}
     changes = Changes()
     for character_id, engine_voice_id in assignments.items():
         character = sheet.character(character_id)
-        voice = by_alias.get(character.name)
+        vid = known.get(character_id)
+        voice = project.voices[vid] if vid is not None else None
         if voice is None:
             voice = Voice(VoiceId(new_id()), character.name, engine=engine,
                           engine_voice_id=engine_voice_id)
@@ -119,6 +156,10 @@ def cast_voices(project: Project, sheet: CastSheet, engine: str,
             voice.engine, voice.engine_voice_id = engine, engine_voice_id
             changes = changes | Changes(voices=frozenset([voice.id]))
         result[character_id] = voice.id
+        links[character.name] = voice.id
+    if links != project.settings.get(CAST_SETTING):
+        project.settings = {**project.settings, CAST_SETTING: links}
+        changes = changes | Changes(project=True)
     return result, changes
 
 

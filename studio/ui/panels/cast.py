@@ -5,7 +5,8 @@
 lists each character with their lines, mean confidence and a voice (proposed, or the one
 cast). The author reviews the lines under a confidence threshold (accept, give them to
 another character, or to the narrator), then "Apply cast" gives each character a project
-voice (alias = name) and voice spans on their lines as one undo step. Once cast, changing a
+voice (linked to them in the project, whatever its alias becomes) and voice spans on their
+lines as one undo step. Once cast, changing a
 character's voice or settings here is a voice edit: exactly their lines go stale. Previous /
 Next line show where the selected character speaks, selecting the paragraph in the editor.
 """
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.core import model as m
-from studio.core.casting.cast import propose_voices
+from studio.core.casting.cast import linked_voices, propose_voices
 from studio.core.casting.detect import CastSheet, Character, Line, detect_chapters
 from studio.core.engines import EngineVoice
 from studio.core.errors import StudioError
@@ -285,7 +286,8 @@ class CastPanel(QWidget):
         self._fill()
 
     def _on_session_changed(self, changes: object, _initiator: object) -> None:
-        if isinstance(changes, m.Changes) and (changes.voices or changes.removed_voices):
+        if isinstance(changes, m.Changes) and (changes.voices or changes.removed_voices
+                                               or changes.project):
             self._find_cast()
             self._fill_table()
             self._on_character()
@@ -357,19 +359,10 @@ class CastPanel(QWidget):
         self.detected.emit(result)
 
     def _find_cast(self) -> None:
-        """Link characters to the project voices cast for them (alias = name)."""
+        """Link characters to the project voices cast for them (the project's links)."""
         if self.session is None or self.detection is None:
             return
-        voices = self.session.project.voices
-        by_alias = {v.alias: v.id for v in voices.values()}
-        for c in self.detection.sheet.characters:
-            vid = self.cast.get(c.id)
-            if vid is None or vid not in voices:
-                found = by_alias.get(c.name)
-                if found is not None:
-                    self.cast[c.id] = found
-                else:
-                    self.cast.pop(c.id, None)
+        self.cast = linked_voices(self.session.project, self.detection.sheet)
 
     # -- the sheet as reviewed ------------------------------------------------------------------
 
