@@ -250,3 +250,49 @@ def test_renaming_a_characters_alias_keeps_their_voice_across_detections_and_reo
         fresh.wait()
     finally:
         again.close()
+
+
+def test_voice_names_too_long_for_the_sheet_are_elided_in_the_middle_with_a_tooltip(
+        qtbot, session: ProjectSession) -> None:  # type: ignore[no-untyped-def]
+    # espeak-ng's names share a long start: cut at the end they all look the same.
+    long = [EngineVoice(v.voice_id, f"English (Caribbean) — {v.name.lower()}", "offline",
+                        v.labels) for v in VOICES]
+    p = CastPanel(lambda: list(long), lambda: "offline", lambda: session.project.chapters[0],
+                  lambda _b: None, sink=NullSink())
+    qtbot.addWidget(p)
+    p.resize(320, 700)  # the dock's default width
+    p.show()
+    p.set_session(session)
+    with qtbot.waitSignal(p.detected, timeout=20_000):
+        p.detect()
+    qtbot.wait(50)
+    shown = []
+    for row in range(p.table.rowCount()):
+        box = p.table.cellWidget(row, 3)
+        text = box.shown_text() if hasattr(box, "shown_text") else box.currentText()
+        field = box.style().subControlRect(
+            box.style().ComplexControl.CC_ComboBox, _combo_option(box),
+            box.style().SubControl.SC_ComboBoxEditField, box)
+        assert box.fontMetrics().horizontalAdvance(text) <= field.width()
+        shown.append(text)
+        if box.currentData() is not None:
+            name = box.currentText()
+            assert text.endswith(name[-7:]) and text.startswith(name[:3])  # the middle goes
+            assert name in box.toolTip() and "gender:" in box.toolTip()
+            item_tip = box.itemData(box.currentIndex(), 3)  # Qt.ToolTipRole
+            assert name in item_tip
+    voiced = [t for r, t in enumerate(shown) if p.table.cellWidget(r, 3).currentData()]
+    ids = [p.table.cellWidget(r, 3).currentData() for r in range(len(shown))
+           if p.table.cellWidget(r, 3).currentData()]
+    assert len(set(voiced)) == len(set(ids))  # different voices look different
+    # The voice column gets the room the names do not need.
+    assert p.table.columnWidth(3) > p.table.columnWidth(0)
+    p.wait()
+
+
+def _combo_option(box):  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QStyleOptionComboBox
+
+    option = QStyleOptionComboBox()
+    box.initStyleOption(option)
+    return option

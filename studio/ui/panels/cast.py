@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,6 +33,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -75,6 +79,49 @@ def _short(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+class VoiceBox(QComboBox):
+    """A voice chooser whose name, when too long, loses its middle, not its end.
+
+    espeak-ng's names ("English (Caribbean) — female 2") differ only at the end; the popup
+    is as wide as the longest name, and each voice's tooltip gives its name and labels.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(8)
+        self.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+
+    def _field(self, option: QStyleOptionComboBox) -> int:
+        return self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                           QStyle.SubControl.SC_ComboBoxEditField, self).width()
+
+    def shown_text(self) -> str:
+        """Return the current name as painted: elided in the middle to fit the box."""
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideMiddle,
+                                             self._field(option))
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self.shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def showPopup(self) -> None:
+        view = self.view()
+        view.setMinimumWidth(max(self.width(), view.sizeHintForColumn(0) + 24))
+        super().showPopup()
+
+
+def _voice_tip(voice: EngineVoice) -> str:
+    labels = ", ".join(f"{k}: {v}" for k, v in sorted(voice.labels.items()) if v)
+    return f"{voice.name} ({voice.voice_id})" + (f"\n{labels}" if labels else "")
+
+
 class CastPanel(QWidget):
     """The cast sheet of the open project.
 
@@ -100,6 +147,7 @@ class CastPanel(QWidget):
         self.detection: Detection | None = None
         self.overrides: dict[int, str | None] = {}  # line index -> reviewed speaker
         self.proposed: dict[str, str | None] = {}  # character id -> engine voice id
+        self.reasons: dict[str, tuple[str, ...]] = {}  # character id -> why it was proposed
         self.cast: dict[str, VoiceId] = {}  # character id -> project voice (after apply)
         self._nav: dict[str, int] = {}  # character id -> line shown last
         self._call = BackgroundCall(self)
@@ -130,8 +178,8 @@ class CastPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
+        # Names are short, voice names long: the voice column takes the room left.
+        for col in (0, 1, 2):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.currentCellChanged.connect(lambda *_: self._on_character())
@@ -346,6 +394,7 @@ class CastPanel(QWidget):
         proposals = propose_voices(result.sheet, voices, narrator_voice_id=(
             narrator.engine_voice_id if narrator is not None else None))
         self.proposed = {p.character_id: p.voice.voice_id for p in proposals}
+        self.reasons = {p.character_id: p.reasons for p in proposals}
         self._find_cast()
         sheet = result.sheet
         attributed = sum(1 for ln in sheet.lines if ln.speaker)
@@ -434,19 +483,33 @@ class CastPanel(QWidget):
             confidence.setTextAlignment(
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.table.setItem(row, 2, confidence)
-            combo = QComboBox()
+            combo = VoiceBox()
             combo.setObjectName(f"voiceFor:{c.id}")
             combo.addItem(NARRATOR, None)
+            combo.setItemData(0, "The narrator reads this character's lines",
+                              Qt.ItemDataRole.ToolTipRole)
             chosen = self.proposed.get(c.id)
             if cast is not None:
                 chosen = project.voices[cast].engine_voice_id
             for v in voices:
                 combo.addItem(v.name, v.voice_id)
+                combo.setItemData(combo.count() - 1, _voice_tip(v),
+                                  Qt.ItemDataRole.ToolTipRole)
             if chosen is not None and combo.findData(chosen) < 0:
                 combo.addItem(chosen, chosen)  # cast with a voice the list lacks
             combo.setCurrentIndex(max(0, combo.findData(chosen)))
-            combo.setToolTip("The voice cast for this character" if cast else
-                             "The proposed voice (Apply cast gives it to the character)")
+            why = ", ".join(self.reasons.get(c.id, ()))
+            role = ("The voice cast for this character" if cast else
+                    "The proposed voice (Apply cast gives it to the character)")
+
+            def tip(_i: int = 0, box: VoiceBox = combo, role: str = role, why: str = why,
+                    proposed: str | None = chosen) -> None:
+                name = box.itemData(box.currentIndex(), Qt.ItemDataRole.ToolTipRole)
+                matched = f" — {why}" if why and box.currentData() == proposed else ""
+                box.setToolTip(f"{name or box.currentText()}\n{role}{matched}")
+
+            tip()
+            combo.currentIndexChanged.connect(tip)
             combo.currentIndexChanged.connect(
                 lambda _i, cid=c.id, box=combo: self._on_voice_chosen(cid, box.currentData()))
             self.table.setCellWidget(row, 3, combo)
