@@ -55,6 +55,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("text", metavar="TEXT", type=Path)
     p.add_argument("-o", "--output", required=True, type=Path, metavar="TIMINGS.json")
     p.add_argument("--engine", choices=("offline", "elevenlabs"), default="offline")
+    p.add_argument("--lexicon", type=Path, metavar="FILE.pls", action="append", default=[],
+                   help="pronunciation rules (PLS) for the offline aligner; repeatable")
     p.add_argument("--force", action="store_true", help="replace the output if it exists")
 
     p = sub.add_parser(
@@ -127,6 +129,22 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lexicon_rules(paths: list[Path]) -> list[Any]:
+    """Return the rules of the PLS files, in order (the first file's rules win)."""
+    from studio.core.lexicon.pls import read_pls
+
+    rules: list[Any] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise StudioError(f"{path}: does not exist") from None
+        except OSError as exc:
+            raise StudioError(f"{path}: could not be read ({exc})") from None
+        rules += read_pls(data, str(path)).rules
+    return rules
+
+
 def cmd_align(args: argparse.Namespace) -> int:
     """Run ``studio align``."""
     from studio.cli import write_atomic
@@ -139,6 +157,9 @@ def cmd_align(args: argparse.Namespace) -> int:
         raise StudioError(f"{args.text}: does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise StudioError(f"{args.text}: could not be read as UTF-8 text ({exc})") from None
+    rules = _lexicon_rules(args.lexicon)
+    if rules and args.engine == "elevenlabs":
+        raise StudioError("--lexicon works with the offline aligner only (--engine offline)")
     if args.engine == "elevenlabs":
         from studio.core.engines import AuthError
         from studio.core.settings import load_settings, resolve_api_key, resolve_base_url
@@ -153,7 +174,7 @@ def cmd_align(args: argparse.Namespace) -> int:
             words = client.align(args.media, text)
     else:
         try:
-            words = align_text(args.media, text)
+            words = align_text(args.media, text, rules=rules)
         except AlignmentError as exc:
             raise StudioError(f"{args.text}: {exc}") from None
     write_atomic(args.output, json.dumps(alignment_json(words), ensure_ascii=False, indent=1)

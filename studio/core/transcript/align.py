@@ -37,6 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from studio.core.errors import CancelToken, StudioError
+from studio.core.lexicon.sphinx import RuleWords, rule_phones
+from studio.core.model import PronunciationRule
 from studio.core.transcript.media import SAMPLE_RATE, PcmFile, decode
 from studio.core.transcript.model import (
     SegmentId,
@@ -131,9 +133,11 @@ class _Token:
     words: tuple[str, ...]
 
 
-def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.start(), m.end(), m.group(), tuple(spoken_words(m.group())))
-            for m in _TOKEN_RE.finditer(text)]
+def _tokens(text: str, rules: RuleWords | None = None) -> list[_Token]:
+    """Return the tokens of ``text``; words with a pronunciation rule get its rule name."""
+    return [_Token(m.start(), m.end(), m.group(), tuple(
+        rules.to_dictionary(spoken_words(m.group())) if rules else spoken_words(m.group())))
+        for m in _TOKEN_RE.finditer(text)]
 
 
 _LETTER_PHONES: Final = {
@@ -150,7 +154,13 @@ _DIGRAPHS: Final = {
 
 
 def spelled_phones(word: str) -> str:
-    """Guess ARPAbet phones from spelling (PocketSphinx has no G2P; good enough to align)."""
+    """Guess ARPAbet phones from spelling (PocketSphinx has no G2P; good enough to align).
+
+    A rule word (``lexicon.sphinx.rule_word``) has its phones in its name: those are used.
+    """
+    encoded = rule_phones(word)
+    if encoded is not None:
+        return encoded
     phones: list[str] = []
     i = 0
     letters = re.sub(r"[^a-z]", "", word.lower())
@@ -534,14 +544,17 @@ class _Chunker:
 
 
 def align_text(media: str | Path, text: str, *, cancel: CancelToken | None = None,
-               progress: Progress | None = None) -> list[AlignedWord]:
+               progress: Progress | None = None,
+               rules: Sequence[PronunciationRule] = ()) -> list[AlignedWord]:
     """Align known text to a media file offline; return one entry per whitespace token.
+
+    ``rules`` (pronunciation rules, first match wins) say how words are pronounced.
 
     Raises:
         AlignmentError: the text has no words.
         MediaError: the media cannot be decoded.
     """
-    tokens = _tokens(text)
+    tokens = _tokens(text, RuleWords(rules) if rules else None)
     if not any(t.words for t in tokens):
         raise AlignmentError("The text has no words to align.")
     energy = _Energy()
@@ -550,14 +563,16 @@ def align_text(media: str | Path, text: str, *, cancel: CancelToken | None = Non
 
 
 def align_pcm_spans(pcm: PcmFile, spans: Sequence[tuple[float, float, str]], *,
-                    cancel: CancelToken | None = None) -> list[list[AlignedWord]]:
+                    cancel: CancelToken | None = None,
+                    rules: Sequence[PronunciationRule] = ()) -> list[list[AlignedWord]]:
     """Align each (start, end, text) span of decoded audio on its own (known anchors)."""
     sphinx = _sphinx()
+    rule_words = RuleWords(rules) if rules else None
     results: list[list[AlignedWord]] = []
     for i, (start, end, text) in enumerate(spans):
         if cancel is not None:
             cancel.raise_if_cancelled("alignment")
-        tokens = _tokens(text)
+        tokens = _tokens(text, rule_words)
         low = max(0.0, start - _SPAN_PAD_S, spans[i - 1][1] if i > 0 else 0.0)
         high = min(pcm.duration, end + _SPAN_PAD_S,
                    spans[i + 1][0] if i + 1 < len(spans) else pcm.duration)
@@ -591,10 +606,14 @@ class Aligner(Protocol):
 
 
 class OfflineAligner:
-    """Aligner over a media file with PocketSphinx (decodes the media once, lazily)."""
+    """Aligner over a media file with PocketSphinx (decodes the media once, lazily).
 
-    def __init__(self, media: str | Path) -> None:
+    ``rules``: pronunciation rules for the words (a project's dictionaries, a PLS file).
+    """
+
+    def __init__(self, media: str | Path, rules: Sequence[PronunciationRule] = ()) -> None:
         self.media = Path(media)
+        self.rules = tuple(rules)
         self._pcm: PcmFile | None = None
 
     def align_spans(self, spans: Sequence[tuple[float, float, str]],
@@ -603,7 +622,7 @@ class OfflineAligner:
         with _SPHINX_LOCK:
             if self._pcm is None:
                 self._pcm = decode(self.media, cancel=cancel)
-            return align_pcm_spans(self._pcm, spans, cancel=cancel)
+            return align_pcm_spans(self._pcm, spans, cancel=cancel, rules=self.rules)
 
     def close(self) -> None:
         """Delete the decoded audio."""

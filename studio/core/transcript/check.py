@@ -241,7 +241,14 @@ def check_paragraph(project: Project, block_id: BlockId, *,
         return None
     samples, rate = decode(data, take.format)
     script = script_words(block.text)
-    heard = (recognise or recognise_offline)(samples, rate, script)
+    listen = recognise or recognise_offline
+    if project.dictionaries and recognise is None:
+        from studio.core.lexicon.match import applied_rules
+        from studio.core.lexicon.sphinx import with_rules
+
+        listen, _, _ = with_rules(applied_rules(project.dictionaries, block.text), script,
+                                  recognise_offline, recognise_offline, len)
+    heard = listen(samples, rate, script)
     return ParagraphCheck(chapter.id, block.id, chapter_number, number,
                           " ".join(speakable_text(block.text).split()), tuple(heard),
                           tuple(word_diff(script, heard)))
