@@ -287,7 +287,12 @@ class BlockDelegate(QStyledItemDelegate):
         self.stripe_phase = 0
         self._editor: ParagraphEditor | None = None
         self._editor_index: QPersistentModelIndex | None = None  # the row being edited
-        self._fit_pending = False  # a change of the editor's height waits to be announced
+        # A change of the editor's height waits here to be announced (the timer dies with
+        # the delegate, so a late announcement never reaches a deleted view).
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._announce_fit_height)
         #: the alias of a voice id (set by the window; tooltips and the editor's menu)
         self.voice_alias: Callable[[str], str] = str
         #: whether the project's model is Eleven v3 (which may ignore break tags)
@@ -529,6 +534,33 @@ class BlockDelegate(QStyledItemDelegate):
                 return False
         return True
 
+    def rows_to_measure(self, model: QAbstractItemModel | None, first: int, last: int
+                        ) -> list[int] | None:
+        """Return the rows of ``first``..``last`` whose text changed since they were laid
+        out (None: a row the view cannot judge, such as the one being edited)."""
+        block_at = getattr(model, "block_at", None)
+        if block_at is None or self._font is None or self._editor is not None:
+            return None
+        rows = []
+        for row in range(first, last + 1):
+            block = block_at(row)
+            laid_out = self._laid_out.get(block.id) if block is not None else None
+            if laid_out is None:
+                return None
+            if laid_out[0] != block.text:
+                rows.append(row)
+        return rows
+
+    def measure_rows(self, model: QAbstractItemModel | None, rows: list[int]) -> None:
+        """Measure the closed rows ``rows`` now, so the next layout finds their heights."""
+        block_at = getattr(model, "block_at", None)
+        if block_at is None or self._font is None:
+            return
+        for row in rows:
+            block = block_at(row)
+            if block is not None:
+                self._height(block.text, self._layout_width)
+
     # -- hit testing ---------------------------------------------------------------------------
 
     def chip_rects(self, view: QAbstractItemView, index: QModelIndex) -> list[QRect]:
@@ -616,15 +648,13 @@ class BlockDelegate(QStyledItemDelegate):
         return editor
 
     def _on_editor_fit_height_changed(self, editor: ParagraphEditor) -> None:
-        if editor is self._editor and not self._fit_pending:
+        if editor is self._editor and not self._fit_timer.isActive():
             # Announced once the burst is over: each announcement lays every row of the
             # chapter out again (a tenth of a second or more for 5,000 paragraphs), and an
             # editor that opens reports its height several times.
-            self._fit_pending = True
-            QTimer.singleShot(0, self._announce_fit_height)
+            self._fit_timer.start()
 
     def _announce_fit_height(self) -> None:
-        self._fit_pending = False
         editor, edited = self._editor, self._editor_index
         if (editor is None or edited is None or not edited.isValid()
                 or not shiboken6.isValid(editor)):

@@ -24,6 +24,9 @@ _Index = QModelIndex | QPersistentModelIndex
 
 #: Frames per second of the generating stripe's animation.
 STRIPE_FPS = 12
+#: Rows whose new text is measured at once; more (a Replace All) are measured a batch per
+#: pass of the event loop before the one layout that uses them.
+MEASURE_NOW = 200
 
 
 class ParagraphListView(QListView):
@@ -40,6 +43,19 @@ class ParagraphListView(QListView):
         self.stripe_timer = QTimer(self)
         self.stripe_timer.setInterval(1000 // STRIPE_FPS)
         self.stripe_timer.timeout.connect(self._advance_stripes)
+        # Retries of a scroll to a row not measured yet; owned by the view, so a retry
+        # never reaches a view that is gone (a bare singleShot outlived its window).
+        self._pending_scroll: tuple[QPersistentModelIndex, QAbstractItemView.ScrollHint,
+                                    int] | None = None
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(50)
+        self._scroll_timer.timeout.connect(self._retry_scroll)
+        # Rows with new text still to be measured before the layout that follows them.
+        self._to_measure: list[int] = []
+        self._measure_timer = QTimer(self)
+        self._measure_timer.setInterval(0)
+        self._measure_timer.timeout.connect(self._measure_batch)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -68,6 +84,8 @@ class ParagraphListView(QListView):
 
     def reset(self) -> None:
         self._measured_width = -1  # another chapter: measure it in batches
+        self._to_measure = []
+        self._measure_timer.stop()
         super().reset()
         self._check_stripe_timer()
 
@@ -79,9 +97,31 @@ class ParagraphListView(QListView):
                 and delegate.heights_unchanged(self.model(), topLeft.row(), bottomRight.row())):
             # Only what is painted changed: repaint, without QListView's layout of every row.
             QAbstractItemView.dataChanged(self, topLeft, bottomRight, list(roles))
+        elif (isinstance(delegate, BlockDelegate) and topLeft.isValid()
+              and bottomRight.isValid() and self._measured_width >= 0
+              and (rows := delegate.rows_to_measure(self.model(), topLeft.row(),
+                                                    bottomRight.row())) is not None
+              and len(rows) + len(self._to_measure) > MEASURE_NOW):
+            # Thousands of new texts (Replace All, or its undo): measuring them all before
+            # the layout froze the window for a second. Repaint now, measure a batch per
+            # pass of the event loop, then lay out once from the measured heights.
+            QAbstractItemView.dataChanged(self, topLeft, bottomRight, list(roles))
+            self._to_measure.extend(rows)
+            self._measure_timer.start()
         else:
             super().dataChanged(topLeft, bottomRight, list(roles))
         self._check_stripe_timer()
+
+    def _measure_batch(self) -> None:
+        delegate = self.itemDelegate()
+        if not isinstance(delegate, BlockDelegate):
+            self._to_measure = []
+        batch, self._to_measure = self._to_measure[:MEASURE_NOW], self._to_measure[MEASURE_NOW:]
+        if isinstance(delegate, BlockDelegate):
+            delegate.measure_rows(self.model(), batch)
+        if not self._to_measure:
+            self._measure_timer.stop()
+            self.scheduleDelayedItemsLayout()  # one pass, every height from the cache
 
     def rowsInserted(self, parent: _Index, start: int, end: int) -> None:
         super().rowsInserted(parent, start, end)
@@ -117,10 +157,10 @@ class ParagraphListView(QListView):
         if index.isValid() and self.visualRect(index).isEmpty():
             # Not measured yet (the batched layout is still on its way): try again shortly.
             self._pending_scroll = (QPersistentModelIndex(index), hint, 60)
-            QTimer.singleShot(50, self._retry_scroll)
+            self._scroll_timer.start()
 
     def _retry_scroll(self) -> None:
-        pending = getattr(self, "_pending_scroll", None)
+        pending = self._pending_scroll
         if pending is None:
             return
         index, hint, tries = pending
@@ -129,7 +169,7 @@ class ParagraphListView(QListView):
             return
         if self.visualRect(index).isEmpty() and tries > 0:
             self._pending_scroll = (index, hint, tries - 1)
-            QTimer.singleShot(50, self._retry_scroll)
+            self._scroll_timer.start()
             return
         super().scrollTo(index, hint)
 

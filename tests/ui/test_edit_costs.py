@@ -241,3 +241,38 @@ def test_find_as_you_type_makes_only_the_matches_it_shows(long_window, qtbot, mo
     assert panel.count_label.text() == f"{expected} of {expected}"
     panel.find_next()  # wraps to the first
     assert panel.current == 0 and panel.model.offset == 0
+
+
+def test_replace_all_measures_new_texts_in_batches_then_lays_out_once(long_window, qtbot,
+                                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from studio.ui.delegates import BlockDelegate
+    from studio.ui.paragraph_view import MEASURE_NOW
+
+    view = long_window.block_view
+    delegate = view.itemDelegate()
+    assert isinstance(delegate, BlockDelegate)
+    asked: list[int] = []  # rows the view asked for a height (600 for each layout)
+    size_hint = delegate.sizeHint
+    monkeypatch.setattr(delegate, "sizeHint",
+                        lambda option, index: (asked.append(1), size_hint(option, index))[1])
+    batches: list[int] = []
+    measure = delegate.measure_rows
+    monkeypatch.setattr(delegate, "measure_rows",
+                        lambda model, rows: (batches.append(len(rows)), measure(model, rows))[1])
+    session = long_window.session
+    command = c.replace_all(session, "river", "stream that ran")
+    session.push(command)
+    assert command.plan.paragraphs == 600
+    assert asked == [] and batches == []  # nothing measured or laid out in the edit itself
+    chapter = long_window.blocks_model.chapter
+    model = long_window.blocks_model
+    qtbot.waitUntil(lambda: not view._to_measure, timeout=20_000)
+    qtbot.waitUntil(lambda: delegate._laid_out[chapter.blocks[599].id][0]
+                    == chapter.blocks[599].text, timeout=20_000)
+    qtbot.wait(100)
+    assert len(batches) >= 600 // MEASURE_NOW and max(batches) <= MEASURE_NOW
+    assert 600 <= len(asked) < 2 * 600  # one layout
+    for row in (0, 299, 599):  # laid out from the new texts
+        laid_out = delegate._laid_out[chapter.blocks[row].id]
+        assert laid_out[0] == chapter.blocks[row].text
+        assert view.visualRect(model.index(row)).height() == laid_out[1]
