@@ -244,6 +244,18 @@ class _ProgressLine:
             sys.stdout.flush()
 
 
+def _voice_categories(engine: Engine | None, info: Any) -> dict[str, str] | None:
+    """Return the engine's voice categories for v3's warnings (None: not asked, or failed)."""
+    from studio.core import v3
+
+    if engine is None or not v3.is_v3(info.model_id):
+        return None
+    try:
+        return {v.voice_id: v.category for v in engine.voices()}
+    except StudioError:
+        return None
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Render a project."""
     settings = load_settings()
@@ -267,7 +279,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         info = _model_for(engine, name, project)
         fmt = "wav_22050" if name == "offline" else settings.output_format
         plan = plan_render(project, engine=name, chapters=chapter_ids, model=info,
-                           output_format=fmt)
+                           output_format=fmt, voice_categories=_voice_categories(engine, info))
         if engine is not None:
             names = getattr(engine, "dictionary_names", None)
             if isinstance(names, dict):  # so a stale dictionary locator is named in errors

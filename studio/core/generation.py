@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -289,6 +289,7 @@ def plan_render(
     stitching: bool = True,
     force: bool = False,
     now: float | None = None,
+    voice_categories: Mapping[str, str] | None = None,
 ) -> Plan:
     """Return the jobs needed to narrate the scope (whole book by default).
 
@@ -298,6 +299,8 @@ def plan_render(
         chapters / blocks: the scope; blocks win over chapters.
         model: the model's limits; by default from the catalogue for the project's model.
         force: regenerate even converted paragraphs (a new take each).
+        voice_categories: engine voice id -> category ("professional", ...) where the
+            engine's voice list is known, for the v3 warnings.
     """
     now = time.time() if now is None else now
     offline = engine == "offline"
@@ -310,6 +313,7 @@ def plan_render(
     problems: list[str] = []
     reused: list[tuple[BlockId, TakeId]] = []
     skipped = 0
+    tagged = 0  # paragraphs to send that hold audio tags
 
     for chapter in project.chapters:
         if chapter_scope is not None and chapter.id not in chapter_scope:
@@ -342,6 +346,8 @@ def plan_render(
                     reused.append((block.id, older.id))
                     continue
             todo[block.id] = wanted
+            if "[" in block.text and v3.audio_tags(block.text):
+                tagged += 1
         if todo:
             _chapter_jobs(project, chapter, todo, chains, info, output_format, stitch, now)
 
@@ -349,8 +355,12 @@ def plan_render(
         (Chain(key, tuple(jobs)) for key, jobs in chains.items()),
         key=lambda c: -c.characters,
     )
-    warnings = plan_warnings(project, engine, info.model_id,
-                             [j.request.text for c in ordered for j in c.jobs])
+    jobs = [j for c in ordered for j in c.jobs]
+    warnings = plan_warnings(project, engine, info.model_id, [j.request.text for j in jobs],
+                             voice_categories=voice_categories,
+                             voice_ids=[j.request.voice_id for j in jobs],
+                             dialogues=[j.dialogue for j in jobs if j.dialogue],
+                             tagged=tagged)
     dialogues = {j.block_id for c in ordered for j in c.jobs if j.dialogue}
     if dialogues:
         warnings.append(f"{len(dialogues)} paragraphs of several voices go as Text to Dialogue: "
@@ -369,22 +379,62 @@ def plan_render(
 
 
 def plan_warnings(project: Project, engine: str, model_id: str,
-                  texts: Sequence[str]) -> list[str]:
+                  texts: Sequence[str], *,
+                  voice_categories: Mapping[str, str] | None = None,
+                  voice_ids: Sequence[str] = (),
+                  dialogues: Sequence[Sequence[v3.DialogueLine]] = (),
+                  tagged: int | None = None) -> list[str]:
     """Return the warnings for sending ``texts`` with ``model_id`` (see :attr:`Plan.warnings`).
+
+    ``voice_ids`` are the engine voices of ``texts`` (same order) and ``voice_categories``
+    their categories where the engine's voice list is known (professional clones get v3's
+    warning); ``dialogues`` the Text to Dialogue inputs; ``tagged`` the paragraphs holding
+    audio tags (default: counted in ``texts``). Non-v3 models are sent the text without its
+    audio tags (:func:`v3.strip_audio_tags`), which the warning says.
     """
-    from studio.core import v3
     from studio.core.lexicon.eleven import dictionary_warnings
 
     if engine != "elevenlabs" or not texts:
         return []
     out = dictionary_warnings(project, engine=engine, model_id=model_id, texts=texts)
-    if v3.is_v3(model_id):
-        short = sum(1 for t in texts if len(v3.strip_tags(t)) < v3.MIN_PROMPT_CHARS)
-        if short:
-            out.append(f"{short} of {len(texts)} requests are under {v3.MIN_PROMPT_CHARS} "
-                       "characters: Eleven v3 is inconsistent on short prompts")
-        out.append("Eleven v3 does not support request stitching: paragraphs are generated "
-                   "without it")
+    if not v3.is_v3(model_id):
+        if tagged is None:
+            tagged = sum(1 for t in texts if v3.audio_tags(t))
+        if tagged:
+            out.append(f"{tagged} paragraphs hold audio tags ([whispers], [laughs], ...): only "
+                       f"Eleven v3 reads them, so they are left out of what is sent to "
+                       f"{model_id} (it would say them, and bill them)")
+        return out
+    categories = voice_categories or {}
+    short = 0
+    professional: dict[str, None] = {}
+    for i, text in enumerate(texts):
+        voice = voice_ids[i] if i < len(voice_ids) else ""
+        for warning in v3.v3_warnings(text, model_id, categories.get(voice, "")):
+            if "under" in warning:
+                short += 1
+            elif "professional" in warning:
+                professional[voice] = None
+    if short:
+        out.append(f"{short} of {len(texts)} requests are under {v3.MIN_PROMPT_CHARS} "
+                   "characters: Eleven v3 is inconsistent on short prompts")
+    out.append("Eleven v3 does not support request stitching: paragraphs are generated "
+               "without it")
+    advice: dict[str, None] = {}
+    for lines in dialogues:
+        body = v3.dialogue_body([(x.text, x.voice_id) for x in lines], model_id=model_id)
+        for warning in v3.dialogue_warnings(body, categories):
+            if "professional" in warning:
+                professional.update((x.voice_id, None) for x in lines
+                                    if categories.get(x.voice_id) == "professional")
+            elif "characters" not in warning:
+                advice[warning] = None
+    if professional:
+        names = {v.engine_voice_id: v.alias for v in project.voices.values()}
+        out.append("professional voice clones are not yet optimised for Eleven v3 ("
+                   + ", ".join(names.get(v, v) for v in professional)
+                   + "): prefer an instant clone or a designed voice")
+    out.extend(advice)
     return out
 
 
@@ -458,6 +508,7 @@ def _chapter_jobs(
             last_job_of[block.id] = f"{block.id}:{len(dialogue) - 1}"
             continue
         parts: list[tuple[str, Voice]] = []
+        strip = info.model_id.startswith("eleven_") and not v3.is_v3(info.model_id)
         for text, part_voice in _segments(project, block, voice):
             parts.extend((piece, part_voice) for piece in split_long(text, info.max_characters))
         chain = chains.setdefault(f"{chapter.id}:{voice.id}", [])
@@ -472,7 +523,7 @@ def _chapter_jobs(
                     part=n,
                     parts=len(parts),
                     request=SpeechRequest(
-                        text=text,
+                        text=v3.strip_audio_tags(text) if strip else text,
                         voice_id=part_voice.engine_voice_id,
                         model_id=info.model_id,
                         params=_params(part_voice),

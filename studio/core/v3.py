@@ -90,6 +90,29 @@ def validate_tags(text: str, model_id: str) -> list[TagIssue]:
     return sorted(issues, key=lambda x: x.start)
 
 
+def is_audio_tag(tag: str) -> bool:
+    """Return whether ``tag`` (without brackets) is a documented v3 audio tag."""
+    tag = " ".join(tag.lower().split())
+    return tag in TAGS or re.fullmatch(r"strong [a-z -]+ accent", tag) is not None
+
+
+def audio_tags(text: str) -> list[str]:
+    """Return the documented audio tags in ``text`` (``"whispers"``), in order."""
+    return [m.group(1).strip().lower() for m in _TAG.finditer(text) if is_audio_tag(m.group(1))]
+
+
+def strip_audio_tags(text: str) -> str:
+    """Return ``text`` without its documented audio tags (other brackets, "[sic]", stay).
+
+    This is what the render sends to models other than v3: they would read ``[whispers]``
+    aloud, and bill it.
+    """
+    if "[" not in text:
+        return text
+    out = _TAG.sub(lambda m: " " if is_audio_tag(m.group(1)) else m.group(), text)
+    return re.sub(r"[ \t]{2,}", " ", out).strip() if out != text else text
+
+
 def strip_tags(text: str) -> str:
     """Return ``text`` without audio tags (what non-v3 models should be sent)."""
     return re.sub(r"\s{2,}", " ", _TAG.sub(" ", text)).strip()
