@@ -1,9 +1,12 @@
 """Manuscript scan: the words no lexicon knows, before credits are spent on them.
 
 A word is known when the CMU dictionary shipped with PocketSphinx has it or a project rule
-covers it. What is left is sorted into names, invented words, acronyms, numbers, years and
-currencies, with counts, where they occur (chapter, paragraph) and a suggested rule or
-spoken form ("£5" -> "five pounds", "1887" -> "eighteen eighty-seven").
+covers it. Words are runs of Unicode letters (Dvořák, Gdańsk, François), with apostrophes
+and hyphens inside them (O'Brien, Jean-Luc). What is left is sorted into names, invented
+words, acronyms, numbers, years, currencies, dates and times, with counts, where they occur
+(chapter, paragraph) and a suggested rule or spoken form ("£5" -> "five pounds", "£1.50" ->
+"one pound fifty", "1887" -> "eighteen eighty-seven", "14/07/1789" -> "the fourteenth of
+July seventeen eighty-nine", "10.30 pm" -> "ten thirty p.m.").
 """
 
 from __future__ import annotations
@@ -18,9 +21,23 @@ from typing import Final
 from studio.core.lexicon.match import matcher_for
 from studio.core.model import Project, speakable_text
 
+_MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
+_MONTH: Final = "(?:" + "|".join(_MONTHS) + ")"
+_LETTERS: Final = r"[^\W\d_]+"  # Unicode letters: Dvořák, Gdańsk, Joaquín, François
+_NAME: Final = rf"{_LETTERS}(?:['’]{_LETTERS})*"  # O'Brien, d'Artagnan
+_DATE_RE: Final = (
+    r"\d{1,2}/\d{1,2}/\d{4}\b|\d{4}-\d{2}-\d{2}\b"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}\b"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b")
+_TIME_RE: Final = (r"\d{1,2}:\d{2}(?:\s?(?:[ap]\.m\.|[ap]m\b))?"
+                   r"|\d{1,2}(?:\.\d{2})?\s?(?:[ap]\.m\.|[ap]m\b)")
+_DATE: Final = re.compile(_DATE_RE)
+_TIME: Final = re.compile(_TIME_RE)
 _TOKEN: Final = re.compile(
-    r"(?P<money>[£$€]\d[\d,]*(?:\.\d\d)?)|(?P<num>\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?)"
-    r"|(?P<word>[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*)"
+    rf"(?P<date>{_DATE_RE})|(?P<time>{_TIME_RE})"
+    r"|(?P<money>[£$€]\d[\d,]*(?:\.\d\d)?)|(?P<num>\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?)"
+    rf"|(?P<word>{_NAME}(?:-{_NAME})*)"
 )
 _ONES: Final = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -53,7 +70,11 @@ def number_words(n: int) -> str:
 
 
 def year_words(n: int) -> str:
-    """Return a year as said aloud ("eighteen eighty-seven", "nineteen oh five")."""
+    """Return a year as said aloud ("eighteen eighty-seven", "nineteen oh five").
+
+    2000-2009 are "two thousand" and "two thousand and five"."""
+    if 2000 <= n <= 2009:
+        return "two thousand" + (f" and {_ONES[n - 2000]}" if n > 2000 else "")
     high, low = divmod(n, 100)
     if low == 0:
         return f"{number_words(high)} hundred"
@@ -74,16 +95,59 @@ def ordinal_words(n: int) -> str:
     return head + sep + last
 
 
+def date_words(token: str) -> str:
+    """Return a date as said aloud ("the fourteenth of July seventeen eighty-nine").
+
+    ``14/07/1789`` is read day first unless the first number cannot be a month's day and the
+    second can (``07/14/1789``); ``1789-07-14`` is ISO; ``July 14, 1789`` keeps its order.
+    """
+    text = " ".join(token.split())
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if m:
+        a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        day, month = (b, a) if a <= 12 < b else (a, b)
+    elif m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    elif m := re.fullmatch(rf"(\d{{1,2}})(?:st|nd|rd|th)? ({_MONTH}) (\d{{4}})", text):
+        day, month, year = int(m.group(1)), _MONTHS.index(m.group(2)) + 1, int(m.group(3))
+    else:
+        m = re.fullmatch(rf"({_MONTH}) (\d{{1,2}})(?:st|nd|rd|th)?,? (\d{{4}})", text)
+        assert m is not None, token
+        return (f"{m.group(1)} {ordinal_words(int(m.group(2)))}, "
+                f"{year_words(int(m.group(3)))}")
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return " ".join(number_words(int(x)) for x in re.findall(r"\d+", text))
+    return f"the {ordinal_words(day)} of {_MONTHS[month - 1]} {year_words(year)}"
+
+
+def time_words(token: str) -> str:
+    """Return a time as said aloud ("10:30" -> "ten thirty", "10.30 pm" -> "ten thirty p.m.")."""
+    m = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?\s?([ap])?\.?m?\.?", token.strip())
+    assert m is not None, token
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    said = number_words(hour)
+    if minute:
+        said += " " + (f"oh {_ONES[minute]}" if minute < 10 else number_words(minute))
+    elif not m.group(3):
+        said += " o'clock"
+    return said + (f" {m.group(3)}.m." if m.group(3) else "")
+
+
 def spoken_form(token: str) -> tuple[str, str]:
-    """Return (kind, spoken form) of a number, year or currency token."""
+    """Return (kind, spoken form) of a number, year, currency, date or time token."""
+    if _DATE.fullmatch(token):
+        return "date", date_words(token)
+    if _TIME.fullmatch(token):
+        return "time", time_words(token)
     if token[0] in _CURRENCY:
         one, many, sub_one, sub_many = _CURRENCY[token[0]]
         whole, _, cents = token[1:].replace(",", "").partition(".")
-        n = int(whole)
+        n, c = int(whole), int(cents or 0)
+        if n == 0 and c:  # "€0.99" -> "ninety-nine cents"
+            return "currency", f"{number_words(c)} {sub_one if c == 1 else sub_many}"
         said = f"{number_words(n)} {one if n == 1 else many}"
-        if cents and int(cents):
-            c = int(cents)
-            said += f" and {number_words(c)} {sub_one if c == 1 else sub_many}"
+        if c:  # "£1.50" -> "one pound fifty"
+            said += f" {number_words(c)}"
         return "currency", said
     plain = token.replace(",", "")
     if plain[-2:] in ("st", "nd", "rd", "th"):
@@ -160,6 +224,7 @@ def scan(project: Project, known: Iterable[str] | None = None,
                         token = token if not token.endswith(("'s", "’s")) else token[:-2]
                 else:
                     kind = ""
+                    token = " ".join(token.split())
                 entry = found.get(token)
                 if entry is None:
                     entry = found[token] = UnknownWord(token, kind)
