@@ -106,3 +106,45 @@ def test_plan_warnings_are_shown_before_generating(window: MainWindow,
                    warnings=("a warning",))
     assert window._start("offline", offline)
     assert window.statusBar().currentMessage() == "Warning: a warning"
+
+
+def _fits(widget, viewport) -> bool:  # type: ignore[no-untyped-def]
+    left = widget.mapTo(viewport, widget.rect().topLeft()).x()
+    return left >= 0 and left + widget.width() <= viewport.width()
+
+
+def test_the_pronunciation_dock_fits_its_default_width(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QAbstractButton, QTableWidget
+
+    panel = window.lexicon_panel  # type: ignore[attr-defined]
+    window.lexicon_dock.raise_()  # type: ignore[attr-defined]
+    for rule in (PronunciationRule("Netherfield", "alias", "Nether field"),
+                 PronunciationRule("Netherfield Park", "alias", "NP"),
+                 PronunciationRule("Bennet", "phoneme", "ˈbɛnɪt", alphabet="ipa")):
+        assert panel.add_rule(rule)
+    qtbot.wait(50)
+    viewport = window.lexicon_dock.widget().viewport()  # type: ignore[attr-defined]
+    assert panel.width() <= viewport.width()
+    for tab in (0, 1):
+        panel.tabs.setCurrentIndex(tab)
+        if tab == 1:
+            with qtbot.waitSignal(panel.scanned, timeout=20_000):
+                panel.scan_button.click()
+        qtbot.wait(50)
+        page = panel.tabs.currentWidget()
+        buttons = [b for b in page.findChildren(QAbstractButton)
+                   if b.isVisibleTo(page) and b.objectName() != "qt_tableview_cornerbutton"]
+        assert len(buttons) >= (8 if tab == 0 else 3)
+        for button in buttons:
+            assert not button.visibleRegion().isEmpty(), button.text()
+            assert _fits(button, viewport), button.text()
+        table = page.findChild(QTableWidget)
+        assert table.rowCount() > 0 and _fits(table, viewport)
+        for col in range(table.columnCount()):
+            right = table.columnViewportPosition(col) + table.columnWidth(col)
+            assert table.columnViewportPosition(col) >= 0 and right <= table.viewport().width(), (
+                table.horizontalHeaderItem(col).text())
+            assert table.columnWidth(col) >= 16
+    assert _fits(panel.scan_status, viewport)
+    assert panel.scan_status.height() >= panel.scan_status.heightForWidth(
+        panel.scan_status.width())  # wrapped, all of it shown

@@ -181,6 +181,10 @@ class LexiconPanel(QWidget):
         self.dictionary.setToolTip("Dictionaries are tried in this order; the first rule "
                                    "that matches wins")
         self.dictionary.currentIndexChanged.connect(lambda _i: self._fill_rules())
+        # A long dictionary name must not widen the dock: the box elides it.
+        self.dictionary.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dictionary.setMinimumContentsLength(10)
         self.new_dictionary_button = QPushButton("New…")
         self.new_dictionary_button.setToolTip("Add an empty dictionary")
         self.new_dictionary_button.clicked.connect(self._on_new_dictionary)
@@ -196,25 +200,33 @@ class LexiconPanel(QWidget):
         row1 = QHBoxLayout()
         row1.addWidget(self.dictionary, 1)
         row1.addWidget(self.new_dictionary_button)
-        row1.addWidget(self.remove_dictionary_button)
         row2 = QHBoxLayout()
         row2.addWidget(self.import_button)
         row2.addWidget(self.export_button)
         row2.addStretch(1)
+        row2.addWidget(self.remove_dictionary_button)
 
         self.rules = QTableWidget(0, 6)
         self.rules.setObjectName("rules")
-        self.rules.setHorizontalHeaderLabels(["", "Word", "Kind", "Say / phonemes", "Alph.",
-                                              "Aa"])
+        self.rules.setHorizontalHeaderLabels(["", "Word", "Kind", "Say", "Alph.", "Aa"])
+        self.rules.horizontalHeaderItem(3).setToolTip("What to say instead, or the phonemes")
         self.rules.horizontalHeaderItem(5).setToolTip("Case-sensitive")
         self.rules.verticalHeader().hide()
         self.rules.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rules.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rules.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rules.setWordWrap(False)
+        self.rules.horizontalHeaderItem(4).setToolTip("Phoneme alphabet: IPA or CMU")
+        self.rules.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # Fit the dock's width: the short columns take their contents, word and what to say
+        # share the rest (elided, the whole text in the tooltip).
         rh = self.rules.horizontalHeader()
-        for col in (0, 2, 4, 5):
+        rh.setMinimumSectionSize(16)
+        for col in (2, 4, 5):
             rh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        rh.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        self.rules.setColumnWidth(0, self.style().pixelMetric(
+            QStyle.PixelMetric.PM_SmallIconSize) + 8)
         rh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         rh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.rules.cellDoubleClicked.connect(lambda row, _c: self._on_edit(row))
@@ -239,10 +251,15 @@ class LexiconPanel(QWidget):
         self.preview_status = QLabel()
         self.preview_status.setWordWrap(True)
         self.previewer.status.connect(self.preview_status.setText)
+        # Two rows: six buttons side by side are wider than the dock.
         buttons = QHBoxLayout()
-        for button in (self.add_button, self.edit_button, self.delete_button,
-                       self.up_button, self.down_button, self.preview_button):
+        for button in (self.add_button, self.edit_button, self.delete_button):
             buttons.addWidget(button)
+        order = QHBoxLayout()
+        order.addWidget(self.up_button)
+        order.addWidget(self.down_button)
+        order.addStretch(1)
+        order.addWidget(self.preview_button)
         rules_page = QWidget()
         rl = QVBoxLayout(rules_page)
         rl.setContentsMargins(4, 4, 4, 4)
@@ -250,6 +267,7 @@ class LexiconPanel(QWidget):
         rl.addLayout(row2)
         rl.addWidget(self.rules, 1)
         rl.addLayout(buttons)
+        rl.addLayout(order)
         rl.addWidget(self.preview_status)
 
         self.scan_button = QPushButton("Scan manuscript")
@@ -266,8 +284,11 @@ class LexiconPanel(QWidget):
         self.words.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.words.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.words.setWordWrap(False)
+        self.words.horizontalHeaderItem(2).setToolTip("How many times it occurs")
+        self.words.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         wh = self.words.horizontalHeader()
-        wh.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        wh.setMinimumSectionSize(16)
+        wh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         wh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         wh.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         wh.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -389,6 +410,8 @@ class LexiconPanel(QWidget):
                 if by is not None:
                     item.setToolTip(flag.toolTip())
                     item.setForeground(self.palette().placeholderText())
+                elif col in (1, 3):  # elided when the dock is narrow
+                    item.setToolTip(text)
                 self.rules.setItem(row, col, item)
         if 0 <= keep < len(rules):
             self.rules.selectRow(keep)
@@ -667,7 +690,7 @@ class LexiconPanel(QWidget):
             places = ", ".join(entry.where[:5]) + (
                 f" and {len(entry.where) - 5} more" if len(entry.where) > 5 else "")
             word = QTableWidgetItem(w.text)
-            word.setToolTip(f"In {places}")
+            word.setToolTip(f"{w.text}: in {places}")
             self.words.setItem(row, 0, word)
             self.words.setItem(row, 1, QTableWidgetItem(w.kind))
             count = QTableWidgetItem(str(w.count))
@@ -676,7 +699,8 @@ class LexiconPanel(QWidget):
             said = w.suggestion or "?"
             suggestion = QTableWidgetItem(
                 f"/{said}/" if w.rule_kind == "phoneme" and w.suggestion else said)
-            suggestion.setToolTip(f"A{'n' * (w.rule_kind == 'alias')} {w.rule_kind} rule")
+            suggestion.setToolTip(f"{suggestion.text()}: a{'n' * (w.rule_kind == 'alias')} "
+                                  f"{w.rule_kind} rule")
             self.words.setItem(row, 3, suggestion)
         self._update_enabled()
 
