@@ -11,13 +11,20 @@ Last, keystroke-to-repaint latency while editing a paragraph in the middle of th
 (the window's in-place editor against a bare ``QPlainTextEdit`` holding the same text,
 measured in the same run), and the latency of committing an edit (undoable command, save
 to the project file, repaint of the row).
+The "window" section drives the whole main window (offscreen) on a project whose chapter has
+5,000 narrated paragraphs, and on a 50-paragraph one as the baseline in the same run: open
+the project, switch chapters, lock all, split, undo, find "the" (search as you type), Replace
+All, delete the chapter and undo that. For each it prints the synchronous time of the action
+and the longest gap of the event loop after it (a 5 ms timer that stops ticking while the
+window is frozen), and the 5,000 / 50 ratios. Aim: no gap over 200 ms.
 
-    .venv/bin/python benchmarks/ui_bench.py [--save DIR]
+    .venv/bin/python benchmarks/ui_bench.py [--save DIR] [--only window]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -245,23 +252,199 @@ def bench_typing(app: QApplication, paragraphs: int, folder: Path) -> None:
     window.close()
 
 
+SENTENCE = "The river ran on in the dark, past the mills and the sleeping town. "
+AUDIO_BYTES = 4096  # per take: small, but loading it for every take would show
+
+
+def window_project(folder: Path, paragraphs: int) -> Path:
+    """A project with a narrated chapter of ``paragraphs`` paragraphs and a short one."""
+    from studio.core.importing.base import default_voice
+    from studio.core.model import Take, TakeId, add_voice, inputs_hash
+    from studio.core.store import ProjectStore
+
+    seconds = 36_000.0 * paragraphs / 5000
+    coarse = segments(seconds, paragraphs, 65536)
+    fine = segments(seconds, paragraphs, 256)
+    project = Project(title=f"Window {paragraphs}")
+    voice = default_voice()
+    add_voice(project, voice)
+    project.default_voice_id = voice.id
+    chapter = Chapter(ChapterId("c0"), "Long chapter", [])
+    project.chapters.append(chapter)
+    audio = b"RIFF" + bytes(AUDIO_BYTES - 4)
+    for i in range(paragraphs):
+        block = Block(BlockId(f"b{i}"), f"Paragraph {i + 1}. " + SENTENCE * (2 + i % 7))
+        chapter.blocks.append(block)
+        duration = len(fine[i][1].data) // 2 * 256 / RATE
+        take = Take(TakeId(f"t{i}"), block.id, inputs_hash(project, block), "wav_44100",
+                    duration, audio=audio, peaks_fine=fine[i][1], peaks_coarse=coarse[i][1])
+        block.takes.append(take)
+        block.current_take_id = take.id
+    project.chapters.append(Chapter(ChapterId("c1"), "Short chapter",
+                                    [Block(BlockId("s0"), "Short one. " + SENTENCE)]))
+    project.settings["paragraph_pause_s"] = PAUSE
+    path = folder / f"window_{paragraphs}.studio"
+    ProjectStore.create(path, project).close()
+    return path
+
+
+class _Gaps:
+    """Time an action and the longest stall of the event loop after it (a 5 ms timer)."""
+
+    def __init__(self, app: QApplication) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.app = app
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.start()
+
+    def pump(self, seconds: float) -> None:
+        from PySide6.QtCore import QEventLoop
+
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+            time.sleep(0.002)
+
+    def measure(self, action: object, settle: float = 1.0) -> tuple[float, float]:
+        assert callable(action)
+        self.pump(0.1)
+        self.ticks.clear()
+        start = time.perf_counter()
+        action()
+        sync = time.perf_counter() - start
+        self.pump(settle)
+        points = [start, *self.ticks]
+        gap = max(b - a for a, b in itertools.pairwise(points))
+        return sync, gap
+
+
+def bench_window_actions(app: QApplication, folder: Path, paragraphs: int
+                         ) -> dict[str, tuple[float, float]]:
+    """Run the window's actions on a ``paragraphs``-paragraph chapter; return sync and gap."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QAbstractItemView, QPlainTextEdit
+
+    from studio.ui import commands
+    from studio.ui.main_window import MainWindow
+    from studio.ui.player import NullSink
+
+    path = window_project(folder, paragraphs)
+    gaps = _Gaps(app)
+    window = MainWindow(player_sink=NullSink())
+    window.resize(1280, 800)
+    window.show()
+    gaps.pump(0.3)
+    view = window.block_view
+    out: dict[str, tuple[float, float]] = {}
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    out["open the project"] = gaps.measure(lambda: window.open_project(path), 2.0)
+    window.chapter_view.setCurrentIndex(window.chapters_model.index(1))
+    gaps.pump(0.5)
+    out["switch to the chapter"] = gaps.measure(
+        lambda: window.chapter_view.setCurrentIndex(window.chapters_model.index(0)), 2.0)
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_A, ctrl)
+    out["lock all (Ctrl+A, Ctrl+L)"] = gaps.measure(
+        lambda: QTest.keyClick(view, Qt.Key.Key_L, ctrl))
+    assert all(b.locked for b in window.blocks_model.chapter.blocks)
+    out["undo lock all"] = gaps.measure(lambda: window.undo_action.trigger())
+    middle = window.blocks_model.index(paragraphs // 2)
+    view.clearSelection()
+    view.setCurrentIndex(middle)
+    for _ in range(100):  # wait for the layout to reach the middle row
+        view.scrollTo(middle, QAbstractItemView.ScrollHint.PositionAtCenter)
+        gaps.pump(0.1)
+        if not view.visualRect(middle).isEmpty():
+            break
+    view.edit(middle)
+    gaps.pump(0.2)
+
+    def split() -> None:
+        editor = next(e for e in view.findChildren(QPlainTextEdit) if e.isVisible())
+        cursor = editor.textCursor()
+        cursor.setPosition(15)
+        editor.setTextCursor(cursor)
+        window.editor_actions.split_action.trigger()
+
+    count = len(window.blocks_model.chapter.blocks)
+    out["split a paragraph"] = gaps.measure(split)
+    assert len(window.blocks_model.chapter.blocks) == count + 1
+    out["undo split"] = gaps.measure(lambda: window.undo_action.trigger())
+    panel = window.find_panel  # type: ignore[attr-defined]
+
+    def find_the() -> None:
+        window.find_action.trigger()  # type: ignore[attr-defined]
+        panel.find_edit.setText("the")
+
+    out['find "the" (as you type)'] = gaps.measure(find_the, 1.5)
+    out["matches"] = (len(panel.matches), 0.0)
+
+    def replace_all() -> None:
+        panel.replace_edit.setText("THE")
+        panel.replace_all()
+
+    out["replace all"] = gaps.measure(replace_all, 1.5)
+    out["undo replace all"] = gaps.measure(lambda: window.undo_action.trigger(), 1.5)
+    session = window.session
+    assert session is not None
+    out["delete the chapter"] = gaps.measure(
+        lambda: session.push(commands.remove_chapter(session, ChapterId("c0"))), 1.5)
+    out["undo delete chapter"] = gaps.measure(lambda: window.undo_action.trigger(), 1.5)
+    assert len(session.project.chapters) == 2
+    window.close()
+    gaps.timer.stop()
+    return out
+
+
+def bench_window(app: QApplication, folder: Path) -> None:
+    """Print the window's actions on 5,000 paragraphs against 50, with ratios."""
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)  # the window's settings and recent files
+    base = bench_window_actions(app, folder, 50)
+    big = bench_window_actions(app, folder, 5000)
+    print(f"window: {'action':28s} {'5,000 paragraphs':>22s} {'50 paragraphs':>22s} "
+          f"{'ratio (gap)':>12s}")
+    print(f"window: {'':28s} {'sync':>10s} {'max gap':>11s} {'sync':>10s} {'max gap':>11s}")
+    for name, (sync, gap) in big.items():
+        b_sync, b_gap = base[name]
+        if name == "matches":
+            print(f"window: {'  (matches found)':28s} {int(sync):>10,d} {'':11s} "
+                  f"{int(b_sync):>10,d}")
+            continue
+        print(f"window: {name:28s} {sync * 1000:8.0f} ms {gap * 1000:8.0f} ms "
+              f"{b_sync * 1000:7.0f} ms {b_gap * 1000:8.0f} ms {gap / b_gap:11.1f}×")
+    worst = max(gap for name, (_, gap) in big.items() if name != "matches")
+    print(f"window: longest stall on 5,000 paragraphs {worst * 1000:.0f} ms (aim < 200 ms)")
+
+
 def main() -> None:
     import tempfile
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--save", type=Path, help="save the first paints as PNGs here")
+    parser.add_argument("--only", choices=["window"], help="run only this section")
     args = parser.parse_args()
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     with tempfile.TemporaryDirectory() as folder:
+        if args.only == "window":
+            bench_window(app, Path(folder))
+            return
         short = bench_waveform(app, "1 min", 60.0, 10, Path(folder), args.save)
         long = bench_waveform(app, "10 h", 36_000.0, 5000, Path(folder), args.save)
         print(f"waveform ratio 10 h / 1 min: {long / short:.2f} (aim < 2)")
         bench_envelope("10 h", 36_000.0, 5000)
         bench_blocks(app, 5000)
         bench_typing(app, 5000, Path(folder))
+        bench_window(app, Path(folder))
 
 
 if __name__ == "__main__":
