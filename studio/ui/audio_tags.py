@@ -40,6 +40,23 @@ def tag_format(dark: bool, v3_model: bool) -> QTextCharFormat:
     return fmt
 
 
+def row_tag_format(dark: bool, v3_model: bool) -> QTextCharFormat:
+    """Return the format of an audio tag in a painted paragraph row: the editor's colours
+    only (no weight or slant), so the row's measured height stays right."""
+    full = tag_format(dark, v3_model)
+    fmt = QTextCharFormat()
+    fmt.setForeground(full.foreground())
+    if full.hasProperty(QTextCharFormat.Property.BackgroundBrush):
+        fmt.setBackground(full.background())
+    fmt.setFontStrikeOut(full.fontStrikeOut())
+    return fmt
+
+
+def tag_ranges(text: str) -> list[tuple[int, int]]:
+    """Return the ``(start, end)`` of every ``[tag]`` in ``text``."""
+    return [m.span() for m in _TAG.finditer(text)] if "[" in text else []
+
+
 def highlight_audio_tags(highlighter: QSyntaxHighlighter, text: str, dark: bool,
                          v3_model: bool) -> None:
     """Format every ``[tag]`` of one text block (called from ``highlightBlock``)."""

@@ -90,7 +90,7 @@ from studio.core.textedit import (
     seconds_label,
     speakable_to_raw,
 )
-from studio.ui.audio_tags import TagCompleter, highlight_audio_tags
+from studio.ui.audio_tags import TagCompleter, highlight_audio_tags, row_tag_format, tag_ranges
 from studio.ui.models import (
     FAILED,
     GENERATING,
@@ -324,8 +324,11 @@ class BlockDelegate(QStyledItemDelegate):
         # repaints them without measuring any again.
         return self.PAD + self.BADGE
 
-    def _row(self, text: str, spans: tuple[VoiceSpan, ...], width: int, font: QFont) -> _Row:
-        key = (text, spans, width, font.key())
+    def _row(self, text: str, spans: tuple[VoiceSpan, ...], width: int, font: QFont,
+             tags: tuple[bool, bool] = (False, False)) -> _Row:
+        """Lay out a paragraph; ``tags`` is (dark, v3): how its audio tags are coloured."""
+        tagged = tag_ranges(text)
+        key = (text, spans, width, font.key(), tags if tagged else None)
         row = self._rows.get(key)
         if row is not None:
             self._rows.move_to_end(key)
@@ -354,6 +357,14 @@ class BlockDelegate(QStyledItemDelegate):
             fmt.setForeground(QColor(0, 0, 0))
             fr.format = fmt
             formats.append(fr)
+        if tagged:  # [whispers]: in the editor's colours (after the spans: drawn over them)
+            tag_fmt = row_tag_format(*tags)
+            for a, b in tagged:
+                fr = QTextLayout.FormatRange()
+                fr.start = display.shown(a)
+                fr.length = display.shown(b) - fr.start
+                fr.format = tag_fmt
+                formats.append(fr)
         if formats:
             layout.setFormats(formats)
         layout.setCacheEnabled(True)
@@ -379,6 +390,15 @@ class BlockDelegate(QStyledItemDelegate):
         if len(self._rows) > self._CACHE:
             self._rows.popitem(last=False)
         return row
+
+    def row_for(self, index: QModelIndex, option: QStyleOptionViewItem) -> _Row:
+        """Return the layout :meth:`paint` draws the (unselected) row at ``index`` with."""
+        text, spans = self._content(index)
+        rect: QRect = option.rect  # type: ignore[attr-defined]
+        font: QFont = option.font  # type: ignore[attr-defined]
+        palette: QPalette = option.palette  # type: ignore[attr-defined]
+        return self._row(text, spans, self._text_rect(rect, index).width(), font,
+                         (_is_dark(palette), self.model_is_v3()))
 
     def stripe_rect(self, rect: QRect) -> QRect:
         """Return where the status stripe of the row at ``rect`` is painted."""
@@ -430,16 +450,16 @@ class BlockDelegate(QStyledItemDelegate):
             _draw_warning(painter, rect.right() - 18, badge_y)
         text_rect = self._text_rect(rect, index)
         spoken = index.data(SPOKEN_ROLE)
-        if not spans and spoken is None and "<break" not in text:
+        if not spans and spoken is None and "<break" not in text and not tag_ranges(text):
             # Most paragraphs: plain wrapped text, drawn without a layout of their own.
             painter.setPen(ink)
             painter.drawText(text_rect, int(Qt.TextFlag.TextWordWrap), text)
             painter.restore()
             return
         font: QFont = option.font  # type: ignore[attr-defined]
-        row = self._row(text, spans, text_rect.width(), font)
-        origin = QPointF(text_rect.topLeft())
         dark = _is_dark(palette) != selected
+        row = self._row(text, spans, text_rect.width(), font, (dark, self.model_is_v3()))
+        origin = QPointF(text_rect.topLeft())
         if row.chip_rects:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QColor(255, 255, 255, 150) if dark else QColor(40, 70, 130, 150))
@@ -960,6 +980,14 @@ class ParagraphEditor(QPlainTextEdit):
         self._last_pos = pos
 
     # -- events --------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            dark = _is_dark(self.palette())
+            if dark != self._highlighter.dark:  # a theme switch: tags and chips recoloured
+                self._highlighter.dark = dark
+                self._highlighter.rehighlight()
 
     def set_v3(self, v3: bool) -> None:
         """Say whether the project's model is Eleven v3 (tag colours; completion only on v3)."""
