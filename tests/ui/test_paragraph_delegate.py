@@ -18,6 +18,7 @@ from studio.ui.delegates import BlockDelegate, ParagraphEditor, status_colour
 from studio.ui.main_window import MainWindow
 from studio.ui.models import FAILED, GENERATING, STATUS_ROLE
 from studio.ui.player import NullSink
+from tests.ui.looks import restore_look
 
 STATUSES = (BlockStatus.UNCONVERTED, BlockStatus.CONVERTED, BlockStatus.STALE, GENERATING,
             FAILED)
@@ -31,8 +32,7 @@ def _restore_look(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterat
     assert isinstance(app, QApplication)
     style = app.style().name()
     yield
-    app.setStyle(style)
-    app.setPalette(QPalette())  # back to the platform's palette
+    restore_look(app, style)  # back to the platform's palette
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from studio.ui import commands, theme
 from studio.ui.delegates import BlockDelegate, ParagraphEditor, speaking_row_colour
 from studio.ui.main_window import MainWindow
 from studio.ui.player import NullSink
+from tests.ui.looks import restore_look
 
 SENTENCE = "The river ran on in the dark, past the mills and the sleeping town. "
 
@@ -30,8 +31,7 @@ def _test_paths(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.delenv("ELEVENLABS_API_KEY", raising=False)
     style = qapp.style().name()
     yield
-    qapp.setStyle(style)
-    qapp.setPalette(QPalette())
+    restore_look(qapp, style)
 
 
 def _window(qtbot, path: Path) -> MainWindow:  # type: ignore[no-untyped-def]

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtGui import QGuiApplication, QImage, QPalette
+from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
 from studio.core.sample import create_sample_project
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.player import NullSink
+from tests.ui.looks import restore_look
 
 
 @pytest.fixture(autouse=True)
@@ -28,8 +29,7 @@ def _restore_look(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     QSettings().remove(theme.SETTINGS_KEY)
     theme.theme_manager().choice = "system"
-    app.setStyle(style)
-    app.setPalette(QPalette())  # back to the platform's palette
+    restore_look(app, style)  # back to the platform's palette
 
 
 @pytest.fixture
