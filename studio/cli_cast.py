@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,14 @@ def add_parsers(sub: Any) -> None:
     q.add_argument("file", metavar="FILE.pls", type=Path)
     q.add_argument("project", metavar="BOOK.studio", type=Path)
     q.add_argument("--name", help="the dictionary's name (default: the file's name)")
-    q = lex.add_parser("export", help="write the project's rules as a PLS file")
+    q = lex.add_parser("export", help="write the project's rules as a PLS file",
+                       description="Write the project's rules as PLS. With -o a folder, one "
+                       "FILE.pls per dictionary (named after it); with -o a file, the chosen "
+                       "dictionary, or all of them in order.")
     q.add_argument("project", metavar="BOOK.studio", type=Path)
-    q.add_argument("-o", "--output", required=True, metavar="FILE.pls", type=Path)
+    q.add_argument("-o", "--output", required=True, metavar="FILE.pls|FOLDER", type=Path)
+    q.add_argument("--dictionary", metavar="NAME", action="append", default=[],
+                   help="export only this dictionary (repeatable; default: all)")
     q.add_argument("--force", action="store_true", help="replace an existing file")
     q = lex.add_parser("scan", help="list words no lexicon knows, with a spoken form")
     q.add_argument("project", metavar="BOOK.studio", type=Path)
@@ -116,20 +122,14 @@ def cmd_lexicon(args: argparse.Namespace) -> int:
             changes = edits.import_pls(project, data, args.name or args.file.stem,
                                        str(args.file))
             store.save(project, changes)
-        rules = len(project.dictionaries[-1].rules or ())
-        _say(f"{args.file}: {rules} rules added; {len(changes.blocks)} paragraphs affected")
+        added = project.dictionaries[-1].rules or ()
+        _say(f"{args.file}: {len(added)} rules added; {len(changes.blocks)} paragraphs affected")
+        for rule in added:
+            for note in edits.rule_notes(rule):
+                _say(f"warning: {rule.grapheme}: {note}")
         return 0
     if args.lexicon_command == "export":
-        if args.output.exists() and not args.force:
-            raise StudioError(f"{args.output}: already exists (use --force to replace it)")
-        project = _load(args.project)
-        try:
-            args.output.write_bytes(edits.export_pls(project))
-        except OSError as exc:
-            raise StudioError(f"{args.output}: could not write ({exc.strerror or exc})") from None
-        rules = sum(len(d.rules or ()) for d in project.dictionaries)
-        _say(f"{args.output}: {rules} rules written")
-        return 0
+        return _export(args)
     from studio.core.lexicon.scan import scan
 
     project = _load(args.project)
@@ -156,6 +156,43 @@ def cmd_lexicon(args: argparse.Namespace) -> int:
         _say(f"  {w.text:<20} {w.kind:<9} ×{w.count:<4} -> {w.suggestion or '?'}  "
               f"[{where}{more}]")
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Run ``studio lexicon export``: one file, or one file per dictionary into a folder."""
+    from studio.core.lexicon.pls import write_pls
+
+    project = _load(args.project)
+    chosen = list(project.dictionaries)
+    if args.dictionary:
+        by_name = {d.name: d for d in project.dictionaries}
+        missing = [n for n in args.dictionary if n not in by_name]
+        if missing:
+            names = ", ".join(by_name) or "none"
+            raise StudioError(f"{args.project}: no dictionary named '{missing[0]}' "
+                              f"(it has: {names})")
+        chosen = [by_name[n] for n in args.dictionary]
+    if args.output.is_dir():
+        files = [(args.output / f"{_file_name(d.name)}.pls", [d]) for d in chosen]
+    else:
+        files = [(args.output, chosen)]
+    for path, _ in files:
+        if path.exists() and not args.force:
+            raise StudioError(f"{path}: already exists (use --force to replace it)")
+    for path, refs in files:
+        rules = [r for d in refs for r in d.rules or ()]
+        language = refs[0].language if refs else "en-US"
+        try:
+            path.write_bytes(write_pls(rules, language))
+        except OSError as exc:
+            raise StudioError(f"{path}: could not write ({exc.strerror or exc})") from None
+        _say(f"{path}: {len(rules)} rules written")
+    return 0
+
+
+def _file_name(name: str) -> str:
+    """Return a dictionary name usable as a file name."""
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "dictionary"
 
 
 def _upload(args: argparse.Namespace) -> int:

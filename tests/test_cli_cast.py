@@ -60,3 +60,36 @@ def test_errors_name_the_file(book: Path, tmp_path: Path,
     with pytest.raises(SystemExit) as exit_info:
         main(["lexicon"])
     assert exit_info.value.code == 2
+
+
+def test_lexicon_export_by_dictionary_and_one_file_per_dictionary(
+        book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from studio.core.lexicon import edits
+    from studio.core.model import PronunciationRule, set_dictionaries
+
+    with ProjectStore.open(book) as store:
+        project = store.load()
+        for name, word in (("Names", "Darcy"), ("Places", "Longbourn")):
+            store.save(project, edits.add_dictionary(project, name, [
+                PronunciationRule(word, "phoneme", "D AA1 R S IY0", "cmu-arpabet")]))
+    one = tmp_path / "places.pls"
+    assert main(["lexicon", "export", str(book), "-o", str(one), "--dictionary", "Places"]) == 0
+    assert [r.grapheme for r in read_pls(one.read_bytes()).rules] == ["Longbourn"]
+    folder = tmp_path / "all"
+    folder.mkdir()
+    assert main(["lexicon", "export", str(book), "-o", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["Names.pls", "Places.pls"]
+    # Round trip: importing each file gives the same dictionaries back.
+    copy = tmp_path / "copy.studio"
+    with ProjectStore.open(book) as store:
+        fresh = store.load()
+    set_dictionaries(fresh, [])
+    ProjectStore.create(copy, fresh).close()
+    for name in ("Names", "Places"):
+        assert main(["lexicon", "import", str(folder / f"{name}.pls"), str(copy)]) == 0
+    with ProjectStore.open(copy, read_only=True) as store:
+        back = store.load().dictionaries
+    assert [(d.name, d.rules) for d in back] == [(d.name, d.rules) for d in project.dictionaries]
+    assert main(["lexicon", "export", str(book), "-o", str(one), "--dictionary", "Nope",
+                 "--force"]) == 1
+    assert "no dictionary named 'Nope'" in capsys.readouterr().err

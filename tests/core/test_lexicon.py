@@ -186,3 +186,38 @@ def test_dictionary_rules_and_their_migration_survive_the_project_file(tmp_path:
                                                        "ev")]
         assert _stale(loaded) == [] and store.integrity_check() == ["ok"]
     assert (tmp_path / "Old.studio.v2.bak").exists()
+
+
+@pytest.mark.parametrize("ipa", ["ʧiːz", "ʤæm", "bɔ̃ʒuʁ", "ʁyç", "ʃøn", "ˈdʒɔɪ", "ɲɔkːi"])
+def test_valid_ipa_is_accepted_and_what_espeak_lacks_is_a_warning(ipa: str) -> None:
+    rule = PronunciationRule("Word", "phoneme", ipa, "ipa")
+    edits.check_rule(rule)  # no error
+    assert phonemes.to_espeak(ipa, "ipa") and phonemes.to_cmu(ipa, "ipa")
+
+
+def test_offline_notes_name_the_approximated_symbols_and_errors_stay_errors() -> None:
+    assert phonemes.to_espeak("ʧiːz", "ipa") == "tSi:z"
+    notes = edits.rule_notes(PronunciationRule("Bonjour", "phoneme", "bɔ̃ʒuʁ", "ipa"))
+    assert any("nasal" in n for n in notes) and any("'ʁ'" in n for n in notes)
+    assert edits.rule_notes(PronunciationRule("Cheese", "phoneme", "ʧiːz", "ipa")) == []
+    for bad in ("dɑː$$cy123", "k8t", ""):
+        with pytest.raises(EditError):
+            edits.check_rule(PronunciationRule("Darcy", "phoneme", bad or " ", "ipa"))
+
+
+def test_pls_alphabets_x_cmu_and_x_sampa_are_read() -> None:
+    data = (b'<?xml version="1.0" encoding="UTF-8"?>\n<lexicon version="1.0" '
+            b'xmlns="http://www.w3.org/2005/01/pronunciation-lexicon" alphabet="x-cmu" '
+            b'xml:lang="en-GB"><lexeme><grapheme>Darcy</grapheme><phoneme>D AA1 R S IY0'
+            b'</phoneme></lexeme><lexeme><grapheme>Longbourn</grapheme><phoneme '
+            b'alphabet="x-sampa">"lQNbO:n</phoneme></lexeme></lexicon>')
+    project = make_project()
+    edits.import_pls(project, data, "Names")
+    darcy, longbourn = project.dictionaries[0].rules or ()
+    assert (darcy.alphabet, phonemes.to_cmu(darcy.replacement, darcy.alphabet)) == (
+        "x-cmu", "D AA R S IY")
+    assert phonemes.to_espeak(longbourn.replacement, longbourn.alphabet) == "'l0NbO:n"
+    assert read_pls(edits.export_pls(project)) == read_pls(data)  # alphabets kept
+    bad = data.replace(b"IY0", b"QQ")
+    with pytest.raises(EditError, match="QQ"):
+        edits.import_pls(make_project(), bad, "Bad")

@@ -40,6 +40,16 @@ def check_rule(rule: PronunciationRule) -> None:
             raise EditError(f"the rule for '{rule.grapheme}': {exc}") from None
 
 
+def rule_notes(rule: PronunciationRule) -> list[str]:
+    """Return warnings for a valid rule: IPA the offline engine says only approximately."""
+    if rule.kind != "phoneme":
+        return []
+    try:
+        return phonemes.offline_notes(rule.replacement, rule.alphabet)
+    except phonemes.PhonemeError as exc:
+        return [str(exc)]
+
+
 def dictionary(project: Project, dictionary_id: DictionaryId) -> DictionaryRef:
     """Return the project's dictionary with ``dictionary_id``."""
     for d in project.dictionaries:
