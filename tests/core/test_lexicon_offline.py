@@ -86,15 +86,16 @@ CHUM_TEXT = ("Lord Cholmondeley arrived at the house on Monday, and Cholmondeley
              "everyone in the room.")
 
 
-def _chum_project(*rules: PronunciationRule) -> Project:
-    """A one-paragraph project narrated offline with the rules (the take says them)."""
+def _chum_project(*rules: PronunciationRule, texts: tuple[str, ...] = (CHUM_TEXT,)
+                  ) -> Project:
+    """A project narrated offline with the rules (the takes say them)."""
     from studio.core.generation import make_take, plan_render
     from studio.core.lexicon import edits
 
     project = Project(title="Chum", language="en")
     add_voice(project, Voice(VoiceId("n"), "Narrator", engine="offline",
                              engine_voice_id="en-us"))
-    add_chapter(project, "One", [CHUM_TEXT])
+    add_chapter(project, "One", list(texts))
     edits.add_dictionary(project, "Names", rules)
     engine = OfflineEngine()
     for job in plan_render(project, engine="offline").jobs:
@@ -115,11 +116,14 @@ def test_rule_words_carry_their_phones_and_map_back() -> None:
 def test_the_narration_check_hears_a_name_said_as_the_projects_rule_says() -> None:
     from studio.core.transcript.check import check_narration
 
-    project = _chum_project(CHUMLEY)
-    heard = check_narration(project)[0].heard
-    assert "cholmondeley" in heard
+    # Recognising one name in a sentence is hit and miss (espeak's output also varies a
+    # little with what it said before), so three paragraphs, five occurrences.
+    project = _chum_project(CHUMLEY, texts=(
+        CHUM_TEXT, "We waited for Cholmondeley all evening.", "Lord Cholmondeley arrived."))
+    heard = [w for c in check_narration(project) for w in c.heard]
+    assert heard.count("cholmondeley") >= 2
     set_dictionaries(project, [])  # same audio, the check no longer knows the rule
-    assert "cholmondeley" not in check_narration(project)[0].heard
+    assert "cholmondeley" not in [w for c in check_narration(project) for w in c.heard]
 
 
 def test_aligning_a_take_with_the_rule_times_the_name_where_it_is_said(tmp_path) -> None:
