@@ -17,7 +17,6 @@ scrolls and never covers the next paragraph.
 
 from __future__ import annotations
 
-import hashlib
 import html
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -102,6 +101,8 @@ from studio.ui.models import (
     STATUS_ROLE,
     VOICE_ROLE,
 )
+from studio.ui.voice_colours import generation as voice_colours_generation
+from studio.ui.voice_colours import voice_colour, voice_ink
 
 # A status stripe is the only sign of a paragraph's state, so each colour keeps at least 3:1
 # contrast with the list's base colour in its theme (WCAG 2.1 §1.4.11, non-text contrast):
@@ -137,17 +138,10 @@ _WARNING = QColor(232, 150, 20)
 # Voice colours
 
 
-def voice_colour(voice_id: str) -> QColor:
-    """Return the stable pastel colour of a voice (light enough for black text)."""
-    digest = hashlib.sha1(voice_id.encode("utf-8")).digest()
-    hue = int.from_bytes(digest[:2], "big") % 360
-    return QColor.fromHsl(hue, 150 + digest[2] % 60, 200 + digest[3] % 20)
-
-
 def voice_swatch_html(alias: str, voice_id: str) -> str:
     """Return ``alias`` on its voice colour, as rich text for legends and tooltips."""
-    return (f'<span style="background:{voice_colour(voice_id).name()};color:#000">'
-            f"&nbsp;{html.escape(alias)}&nbsp;</span>")
+    return (f'<span style="background:{voice_colour(voice_id).name()};'
+            f'color:{voice_ink().name()}">&nbsp;{html.escape(alias)}&nbsp;</span>')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,7 +322,8 @@ class BlockDelegate(QStyledItemDelegate):
              tags: tuple[bool, bool] = (False, False)) -> _Row:
         """Lay out a paragraph; ``tags`` is (dark, v3): how its audio tags are coloured."""
         tagged = tag_ranges(text)
-        key = (text, spans, width, font.key(), tags if tagged else None)
+        colours = (tags[0], voice_colours_generation()) if spans else None
+        key = (text, spans, width, font.key(), tags if tagged else None, colours)
         row = self._rows.get(key)
         if row is not None:
             self._rows.move_to_end(key)
@@ -353,8 +348,8 @@ class BlockDelegate(QStyledItemDelegate):
             fr.start = display.shown(span.start)
             fr.length = display.shown(span.end) - fr.start
             fmt = QTextCharFormat()
-            fmt.setBackground(voice_colour(span.voice_id))
-            fmt.setForeground(QColor(0, 0, 0))
+            fmt.setBackground(voice_colour(span.voice_id, tags[0]))
+            fmt.setForeground(voice_ink(tags[0]))
             fr.format = fmt
             formats.append(fr)
         if tagged:  # [whispers]: in the editor's colours (after the spans: drawn over them)
@@ -439,7 +434,7 @@ class BlockDelegate(QStyledItemDelegate):
         voice = index.data(VOICE_ROLE)
         if voice:  # read by another voice than the book's: its colour beside the status
             painter.fillRect(QRect(rect.left() + 3 + self.BAR, rect.top() + 3, 4,
-                                   rect.height() - 6), voice_colour(voice))
+                                   rect.height() - 6), voice_colour(voice, _is_dark(palette)))
         ink = palette.highlightedText().color() if selected else palette.text().color()
         badge_y = rect.top() + 5
         if index.data(LOCKED_ROLE):
@@ -458,7 +453,9 @@ class BlockDelegate(QStyledItemDelegate):
             return
         font: QFont = option.font  # type: ignore[attr-defined]
         dark = _is_dark(palette) != selected
-        row = self._row(text, spans, text_rect.width(), font, (dark, self.model_is_v3()))
+        # Voice spans take the theme's colours (the selection does not change them).
+        row = self._row(text, spans, text_rect.width(), font,
+                        (_is_dark(palette) if spans else dark, self.model_is_v3()))
         origin = QPointF(text_rect.topLeft())
         if row.chip_rects:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -798,8 +795,8 @@ class _BreakHighlighter(QSyntaxHighlighter):
             a, b = max(span.start - offset, 0), min(span.end - offset, len(text))
             if a < b:
                 fmt = QTextCharFormat()
-                fmt.setBackground(voice_colour(span.voice_id))
-                fmt.setForeground(QColor(0, 0, 0))
+                fmt.setBackground(voice_colour(span.voice_id, self.dark))
+                fmt.setForeground(voice_ink(self.dark))
                 self.setFormat(a, b - a, fmt)
         for match in BREAK_RE.finditer(text):
             seconds = float(match.group(1))

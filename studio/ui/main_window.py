@@ -48,6 +48,7 @@ from studio.ui.player import OutputSink
 from studio.ui.player_bar import PlayerBar
 from studio.ui.session import ProjectSession
 from studio.ui.theme import add_theme_menu
+from studio.ui.voice_colours import set_voice_order
 from studio.ui.waveform import WaveformView
 from studio.ui.workers import GenerationController, GenerationScope
 
@@ -403,6 +404,7 @@ class MainWindow(QMainWindow):
             raise
         self._close_store()
         self.session = ProjectSession(store, project, self)
+        set_voice_order(project.voices)  # each voice's colour, by its place in the cast
         self.session.changed.connect(self._on_session_changed)
         self.session.failed.connect(lambda exc: show_error(self, exc))
         self.controller = GenerationController(self.session, self)
@@ -943,6 +945,8 @@ class MainWindow(QMainWindow):
 
         assert isinstance(changes, Changes)
         self._plan_dirty = True  # a plan being made in the background is out of date
+        if (changes.voices or changes.removed_voices) and self.session is not None:
+            set_voice_order(self.session.project.voices)
         # The chapters panel follows the chapter list itself (keeping the current chapter).
         if self.blocks_model.chapter is not None and changes.chapters:
             self.chapter_header.setText(self.blocks_model.chapter.title)
