@@ -34,11 +34,17 @@ def _share(project: Project, block: Block) -> _Share:
     return (block, len(spoken.split()), len(spoken), block_status(project, block))
 
 
+def _key(block: Block) -> tuple[Any, ...]:
+    """Return what of a paragraph its counts depend on (with the project's context)."""
+    return (block.text, block.voice_id, block.spans, block.current_take_id, len(block.takes))
+
+
 @dataclass(slots=True)
 class _Tally:
     """One chapter's counts, with each paragraph's share of them."""
 
     shares: dict[BlockId, _Share] = field(default_factory=dict)
+    keys: dict[BlockId, tuple[Any, ...]] = field(default_factory=dict)  # see _key
     words: int = 0
     characters: int = 0
     todo_characters: int = 0
@@ -47,6 +53,7 @@ class _Tally:
     def add(self, share: _Share) -> None:
         _, words, chars, status = share
         self.shares[share[0].id] = share
+        self.keys[share[0].id] = _key(share[0])
         self.words += words
         self.characters += chars
         self.status[status] += 1
@@ -54,6 +61,7 @@ class _Tally:
             self.todo_characters += chars
 
     def remove(self, block_id: BlockId) -> None:
+        self.keys.pop(block_id, None)
         share = self.shares.pop(block_id, None)
         if share is None:
             return
@@ -126,9 +134,14 @@ class SummaryCache:
             except EditError:
                 continue  # removed again since
             tally = self._tallies.get(chapter.id)
-            if tally is not None:
-                tally.remove(BlockId(block_id))
-                tally.add(_share(project, chapter.blocks[index]))
+            if tally is None:
+                continue
+            block = chapter.blocks[index]
+            old = tally.shares.get(block.id)
+            if old is not None and old[0] is block and tally.keys.get(block.id) == _key(block):
+                continue  # nothing its counts depend on changed (a lock, say): no rehash
+            tally.remove(BlockId(block_id))
+            tally.add(_share(project, block))
 
     def _follow_structure(self) -> None:
         """Drop the shares of paragraphs that left a chapter; count those that came."""

@@ -74,3 +74,21 @@ def test_what_every_paragraph_depends_on_recounts_everything(hashed: list[str]) 
     cache.update(m.set_project_meta(project, language="de"))
     _check(cache, project)
     assert len(hashed) == 10
+
+
+def test_locking_paragraphs_recounts_none_of_them(hashed: list[str]) -> None:
+    project = make_project(chapters=1, blocks=200)
+    cache = SummaryCache(project)
+    _check(cache, project)
+    hashed.clear()
+    ids = [b.id for b in project.chapters[0].blocks]
+    changes = m.Changes()
+    for block_id in ids:
+        changes = changes | m.set_block_locked(project, block_id, True)
+    cache.update(changes)
+    _check(cache, project)
+    assert hashed == []  # a lock changes nothing the counts depend on
+    changes = m.set_block_text(project, ids[3], "A new text.")
+    cache.update(changes)
+    _check(cache, project)
+    assert ids[3] in hashed
