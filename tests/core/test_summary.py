@@ -88,6 +88,7 @@ def test_locking_paragraphs_recounts_none_of_them(hashed: list[str]) -> None:
     cache.update(changes)
     _check(cache, project)
     assert hashed == []  # a lock changes nothing the counts depend on
+    cache.update(m.set_block_locked(project, ids[3], False))
     changes = m.set_block_text(project, ids[3], "A new text.")
     cache.update(changes)
     _check(cache, project)
