@@ -7,22 +7,27 @@ paragraphs whose cache key changed: those containing a word whose pronunciation 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
 
 from studio.core.errors import EditError
 from studio.core.lexicon import phonemes
+from studio.core.lexicon.match import applied_rules, combined_rules
 from studio.core.lexicon.pls import read_pls, write_pls
 from studio.core.model import (
+    Block,
+    BlockId,
     Changes,
     DictionaryId,
     DictionaryRef,
     Project,
     PronunciationRule,
-    block_inputs,
     new_id,
 )
 
 KINDS = ("alias", "phoneme")
+_WORD_RE: Final = re.compile(r"\w+")
 
 
 def check_rule(rule: PronunciationRule) -> None:
@@ -58,14 +63,104 @@ def dictionary(project: Project, dictionary_id: DictionaryId) -> DictionaryRef:
     raise EditError(f"no pronunciation dictionary with id {dictionary_id}")
 
 
+class _WordIndex:
+    """Lower-case word -> the blocks containing it, kept up to date as block texts change."""
+
+    def __init__(self) -> None:
+        self.texts: dict[BlockId, str] = {}
+        self.words: dict[str, set[BlockId]] = {}
+
+    def update(self, project: Project) -> dict[BlockId, Block]:
+        blocks = {b.id: b for _, b in project.iter_blocks()}
+        for block_id in [i for i in self.texts if i not in blocks]:
+            self._drop(block_id)
+        for block_id, block in blocks.items():
+            if self.texts.get(block_id) is not block.text:
+                self._drop(block_id)
+                self.texts[block_id] = block.text
+                for word in {w.lower() for w in _WORD_RE.findall(block.text)}:
+                    self.words.setdefault(word, set()).add(block_id)
+        return blocks
+
+    def _drop(self, block_id: BlockId) -> None:
+        text = self.texts.pop(block_id, None)
+        if text is not None:
+            for word in {w.lower() for w in _WORD_RE.findall(text)}:
+                self.words.get(word, set()).discard(block_id)
+
+
+#: The indexes of the last few projects edited (projects are neither hashable nor weakly
+#: referable, so they are held, and only a few).
+_INDEXES: list[tuple[Project, _WordIndex]] = []
+_INDEXES_KEPT: Final = 4
+
+
+def _index(project: Project) -> _WordIndex:
+    for n, (held, index) in enumerate(_INDEXES):
+        if held is project:
+            _INDEXES.insert(0, _INDEXES.pop(n))
+            return index
+    index = _WordIndex()
+    _INDEXES.insert(0, (project, index))
+    del _INDEXES[_INDEXES_KEPT:]
+    return index
+
+
+def _changed_rules(before: Sequence[PronunciationRule],
+                   after: Sequence[PronunciationRule]) -> list[PronunciationRule]:
+    """Return the rules between the common start and the common end of two rule lists."""
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end = 0
+    while (end < min(len(before), len(after)) - start
+           and before[-1 - end] == after[-1 - end]):
+        end += 1
+    return [*before[start:len(before) - end], *after[start:len(after) - end]]
+
+
+def blocks_a_change_can_affect(project: Project, before: Sequence[DictionaryRef],
+                               after: Sequence[DictionaryRef]) -> list[Block]:
+    """Return the blocks whose dictionary inputs may differ between two dictionary lists.
+
+    Only blocks holding the first word of a changed rule's grapheme can be affected (the
+    matcher finds rules by that word), so they are found through a word -> blocks index
+    of the project rather than by rehashing every paragraph. A changed rule without a
+    leading word, or a change to a dictionary known only by reference, gives all blocks.
+    """
+    index = _index(project)
+    blocks = index.update(project)
+    if [(d.id, d.version) for d in before if d.rules is None] != [
+            (d.id, d.version) for d in after if d.rules is None]:
+        return list(blocks.values())
+    wanted: set[BlockId] = set()
+    for rule in _changed_rules(combined_rules(before), combined_rules(after)):
+        first = _WORD_RE.match(rule.grapheme)
+        if first is None or not rule.word_boundaries:
+            return list(blocks.values())
+        wanted |= index.words.get(first.group().lower(), set())
+    return [blocks[i] for i in wanted]
+
+
+def _reach(dictionaries: Sequence[DictionaryRef], text: str) -> list[Any]:
+    """What of ``dictionaries`` reaches ``text`` (as the block's cache key holds it)."""
+    out: list[Any] = [[d.id, d.version] for d in dictionaries if d.rules is None]
+    out.extend([r.grapheme, r.kind, r.replacement, r.alphabet]
+               for r in applied_rules(dictionaries, text))
+    return out
+
+
 def _changing(project: Project, edit: Callable[[], None]) -> Changes:
-    """Run ``edit`` and return the paragraphs whose dictionary inputs it changed."""
-    before = {b.id: block_inputs(project, b)["dictionaries"] for _, b in project.iter_blocks()}
+    """Run ``edit`` and return the paragraphs whose dictionary inputs it changed.
+
+    Only the blocks containing a changed rule's word are compared
+    (:func:`blocks_a_change_can_affect`).
+    """
+    before = list(project.dictionaries)
     edit()
-    changed = [
-        b.id for _, b in project.iter_blocks()
-        if block_inputs(project, b)["dictionaries"] != before[b.id]
-    ]
+    after = list(project.dictionaries)
+    changed = [b.id for b in blocks_a_change_can_affect(project, before, after)
+               if _reach(before, b.text) != _reach(after, b.text)]
     return Changes(dictionaries=True, blocks=frozenset(changed))
 
 
