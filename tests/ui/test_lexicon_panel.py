@@ -204,3 +204,20 @@ def test_scan_lists_unknown_words_goes_to_them_and_adds_rules(
     assert "Netherfield" not in [panel.words.item(r, 0).text()
                                  for r in range(panel.words.rowCount())]
     assert stale(session.project) == containing(session.project, "Netherfield")
+
+
+def test_adding_a_rule_rehashes_only_the_paragraphs_with_its_word(
+        panel: LexiconPanel, session: ProjectSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.core.lexicon import edits
+
+    project = session.project
+    total = sum(1 for _ in project.iter_blocks())
+    wanted = containing(project, "Netherfield")
+    hashed: list[str] = []
+    inputs_hash = m.inputs_hash
+    reach = edits._reach
+    monkeypatch.setattr(m, "inputs_hash", lambda p, b: hashed.append(b.id) or inputs_hash(p, b))
+    monkeypatch.setattr(edits, "_reach", lambda ds, t: hashed.append(t) or reach(ds, t))
+    assert panel.add_rule(PronunciationRule("Netherfield", "alias", "Nether field"))
+    assert 0 < len(wanted) < total / 2
+    assert len(hashed) <= 4 * len(wanted) + 4 < 2 * total, (len(hashed), len(wanted), total)

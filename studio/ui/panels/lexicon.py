@@ -443,17 +443,19 @@ class LexiconPanel(QWidget):
         """Push a dictionary edit and report the paragraphs it touches."""
         assert self.session is not None
         project = self.session.project
-        stale = {b.id for _, b in project.iter_blocks()
-                 if m.block_status(project, b) == m.BlockStatus.STALE}
+        before = dataclasses.replace(project, dictionaries=list(project.dictionaries))
         try:
             self.session.push(command, self)
         except StudioError as exc:
             show_error(self, exc)
             return False
         changes: m.Changes = getattr(command, "_changes", m.Changes())
-        now = {b.id for _, b in project.iter_blocks()
-               if m.block_status(project, b) == m.BlockStatus.STALE}
-        n, newly = len(changes.blocks), len(now - stale)
+        # Only the paragraphs the edit touched can have gone stale (found through the word
+        # index, not by hashing the whole book twice on this thread).
+        touched = [project.block(i) for i in changes.blocks]
+        newly = sum(1 for b in touched if m.block_status(before, b) == m.BlockStatus.CONVERTED
+                    and m.block_status(project, b) == m.BlockStatus.STALE)
+        n = len(changes.blocks)
         narrated = f", {newly} narrated now stale" if newly else ""
         self.message.emit(f"{what}: {n} paragraph{'s' * (n != 1)} affected{narrated}.")
         return True
