@@ -69,6 +69,12 @@ from studio.core.export import (
 )
 from studio.core.export.options import AAC_BITRATES, DEFAULT_BITRATE, MP3_BITRATES
 from studio.core.export.plan import ExportPlan, safe_name
+from studio.core.export.readalong import (
+    ReadAlongPlan,
+    ReadAlongResult,
+    plan_read_along,
+    run_read_along,
+)
 from studio.core.generation import Plan
 from studio.core.model import ChapterId, Project, image_mime
 from studio.core.store import ProjectStore
@@ -82,6 +88,9 @@ SCOPES: Final = (("chapter", "Current chapter"), ("chosen", "Chosen chapters"),
                  ("book", "Whole book"))
 FORMATS: Final = ((ExportFormat.MP3, "MP3"), (ExportFormat.WAV, "WAV"),
                   (ExportFormat.FLAC, "FLAC"), (ExportFormat.M4B, "M4B audiobook (AAC)"))
+#: The format entry of the read-along book: an EPUB 3 of the text with the chapters' MP3s and
+#: media overlays (:mod:`studio.core.export.readalong`), one ``.epub`` file.
+READ_ALONG: Final = "epub3"
 LAYOUTS: Final = ((Layout.PER_CHAPTER, "One file per chapter, in a folder"),
                   (Layout.SINGLE, "One file (chapter marks in M4B and MP3)"),
                   (Layout.ZIP, "One file per chapter, in a ZIP archive"))
@@ -94,7 +103,7 @@ STAGES: Final = {"measuring": "Measuring", "encoding": "Encoding", "checking": "
                  "finishing": "Finishing"}
 #: Project settings the dialog keeps for the next export (title and author are the project's).
 KEPT_FIELDS: Final = ("narrator", "year", "isbn", "description")
-_SUFFIXES: Final = {f.suffix for f in ExportFormat} | {".zip"}
+_SUFFIXES: Final = {f.suffix for f in ExportFormat} | {".zip", ".epub"}
 
 
 def select_data(combo: QComboBox, value: object) -> bool:
@@ -125,9 +134,12 @@ class ExportDialog(QDialog):
     Signals:
         exported(object): the :class:`~studio.core.export.ExportResult`, once recorded in the
             project.
+        read_along_written(object): the
+            :class:`~studio.core.export.readalong.ReadAlongResult` of a read-along EPUB.
     """
 
     exported = Signal(object)
+    read_along_written = Signal(object)
     _progress = Signal(object)  # worker thread -> GUI thread (queued)
 
     def __init__(self, session: ProjectSession, controller: GenerationController | None,
@@ -187,6 +199,7 @@ class ExportDialog(QDialog):
         self.format = QComboBox()
         for fmt, text in FORMATS:
             self.format.addItem(text, fmt.value)
+        self.format.addItem("EPUB 3 read-along (text + narration)", READ_ALONG)
         self.quality = QComboBox()
         self.layout_box = QComboBox()
         for kind, text in LAYOUTS:
@@ -464,7 +477,7 @@ class ExportDialog(QDialog):
     def _save_settings(self, target: Path) -> None:
         s = QSettings()
         fmt = self.export_format()
-        s.setValue("export/format", fmt.value)
+        s.setValue("export/format", self.format.currentData())
         if fmt is ExportFormat.MP3:
             s.setValue("export/mp3_bitrate", self.quality.currentData())
         elif fmt is ExportFormat.M4B:
@@ -487,14 +500,23 @@ class ExportDialog(QDialog):
 
     # -- choices -----------------------------------------------------------------------------
 
+    @property
+    def read_along(self) -> bool:
+        """Return whether the format is the read-along EPUB 3 (its audio is MP3)."""
+        return self.format.currentData() == READ_ALONG
+
     def export_format(self) -> ExportFormat:
-        return ExportFormat(self.format.currentData())
+        return ExportFormat.MP3 if self.read_along else ExportFormat(self.format.currentData())
 
     def export_layout(self) -> Layout:
-        return Layout(self.layout_box.currentData())
+        return Layout.SINGLE if self.read_along else Layout(self.layout_box.currentData())
+
+    def _suffix(self) -> str:
+        return ".epub" if self.read_along else self.export_format().suffix
 
     def _on_format_changed(self) -> None:
         fmt = self.export_format()
+        self.layout_box.setEnabled(not self.read_along)
         s = QSettings()
         self.quality.clear()
         if fmt is ExportFormat.MP3:
@@ -582,7 +604,7 @@ class ExportDialog(QDialog):
         elif layout is Layout.ZIP:
             path = base.with_name(base.name + ".zip")
         else:
-            path = base.with_name(base.name + self.export_format().suffix)
+            path = base.with_name(base.name + self._suffix())
         self.destination.setText(str(path))
 
     def set_destination(self, path: str | Path) -> None:
@@ -597,8 +619,7 @@ class ExportDialog(QDialog):
             chosen = QFileDialog.getExistingDirectory(
                 self, "Export the chapters into", str(current.parent))
         else:
-            suffix = ".zip" if self.export_layout() is Layout.ZIP else \
-                self.export_format().suffix
+            suffix = ".zip" if self.export_layout() is Layout.ZIP else self._suffix()
             chosen, _ = QFileDialog.getSaveFileName(
                 self, "Export to", str(current), f"{suffix[1:].upper()} (*{suffix})")
         if chosen:
@@ -754,13 +775,21 @@ class ExportDialog(QDialog):
         if not str(self.destination.text()).strip():
             show_error(self, ExportError("choose where to save the export"))
             return
+        book: ReadAlongPlan | None = None
         try:
             options = self.options(allow_missing=allow_missing)
-            plan = plan_export(self.project, options, target)
+            if self.read_along:
+                book = plan_read_along(
+                    self.project, target, chapters=options.chapters,
+                    bitrate_kbps=options.bitrate_kbps or 128, mastering=options.mastering,
+                    allow_missing=allow_missing, metadata=options.metadata)
+                plan = book.audio
+            else:
+                plan = plan_export(self.project, options, target)
         except StudioError as exc:
             show_error(self, exc)
             return
-        if not self._confirm_replace(plan):
+        if not self._confirm_replace(plan if book is None else None):
             return
         self._save_settings(target)
         self._keep_metadata()
@@ -773,11 +802,13 @@ class ExportDialog(QDialog):
             with contextlib.suppress(RuntimeError):  # the dialog was deleted meanwhile
                 emit(p)
 
-        def work() -> ExportResult:
+        def work() -> ExportResult | ReadAlongResult:
             # The worker reads takes through its own read-only connection: the session's
             # store belongs to the GUI thread, which may keep saving edits meanwhile.
             store = ProjectStore.open(store_path, read_only=True)
             try:
+                if book is not None:
+                    return run_read_along(book, store.load_take_audio, progress, token)
                 return run_export(plan, store.load_take_audio, progress, token)
             finally:
                 store.close()
@@ -792,9 +823,12 @@ class ExportDialog(QDialog):
                             f"{'s' if len(plan.files) != 1 else ''} to {target}…")
         self._call.start(work)
 
-    def _confirm_replace(self, plan: ExportPlan) -> bool:
-        target = plan.target
-        if plan.options.layout is Layout.PER_CHAPTER:
+    def _confirm_replace(self, plan: ExportPlan | None) -> bool:
+        """Ask before replacing files (``plan`` None: the read-along book at the target)."""
+        target = plan.target if plan is not None else self.target()
+        if plan is None:
+            existing = [target.name] if target.exists() else []
+        elif plan.options.layout is Layout.PER_CHAPTER:
             existing = [f.name for f in plan.files if (target / f.name).exists()]
         else:
             existing = [target.name] if target.exists() else []
@@ -804,7 +838,7 @@ class ExportDialog(QDialog):
         answer = QMessageBox.question(
             self, "Replace files?",
             f"{existing[0]}{more} already exist{'s' if not more else ''} in "
-            f"{target if plan.options.layout is Layout.PER_CHAPTER else target.parent}. "
+            f"{target if plan and plan.options.layout is Layout.PER_CHAPTER else target.parent}. "
             "Replace them?")
         return answer == QMessageBox.StandardButton.Yes
 
@@ -838,6 +872,9 @@ class ExportDialog(QDialog):
         self.status.setText(f"{stage} {progress.file}{where}…")
 
     def _on_export_done(self, result: object) -> None:
+        if isinstance(result, ReadAlongResult):
+            self._on_read_along_done(result)
+            return
         assert isinstance(result, ExportResult)
         self._exporting = False
         self._set_busy(False)
@@ -855,6 +892,20 @@ class ExportDialog(QDialog):
         self._show_results(result)
         self.refresh_readiness()
         self.exported.emit(result)
+
+    def _on_read_along_done(self, result: ReadAlongResult) -> None:
+        """Say what the read-along book holds (it is one file, not recorded as an export)."""
+        self._exporting = False
+        self._set_busy(False)
+        self._token = None
+        self.progress.setValue(1000)
+        sentences = sum(c.sentences for c in result.chapters)
+        self.status.setText(
+            f"Wrote {result.target.name}: a read-along EPUB 3 of {len(result.chapters)} "
+            f"chapter{'s' if len(result.chapters) != 1 else ''}, {sentences} synchronised "
+            f"sentences ({_duration(result.duration_s)}) in {result.seconds:.1f} s.")
+        self.refresh_readiness()
+        self.read_along_written.emit(result)
 
     def _on_export_failed(self, error: object) -> None:
         self._exporting = False
