@@ -189,3 +189,47 @@ def test_a_100000_word_novel_takes_seconds() -> None:
     sheet = detect(project)
     assert time.perf_counter() - start < 5.0
     assert len(sheet.lines) == 64 * 61
+
+
+def test_unseen_chapters_name_characters_as_the_book_does() -> None:
+    sheet = _sheet(UNSEEN.read_text(encoding="utf-8"))
+    names = {c.name: c for c in sheet.characters}
+    assert "By Jane" not in names and "Jane" in names  # "By Jane this attention was …"
+    assert "A young Lucas" in names  # capitals kept
+    assert "Elizabeth" in names and "Miss Eliza" not in names
+    assert "eliza" in names["Elizabeth"].aliases  # the nickname link is kept
+    assert "Sir William Lucas" in names and "Sir William" not in names  # one person
+
+
+@pytest.mark.parametrize("text, name, age, gender", [
+    ("“Hush,” said a young Lucas.", "A young Lucas", "young", ""),
+    ("“Go away,” said the old man.", "The old man", "old", "male"),
+    ("“Mine!” cried the little girl.", "The little girl", "young", "female"),
+    ("“Indeed,” said Miss Grey.", "Miss Grey", "young", "female"),
+    ("“Indeed,” said Mrs. Grey.", "Mrs. Grey", "middle aged", "female"),
+    ("“Indeed,” said Mr. Grey.", "Mr. Grey", "", "male"),
+])
+def test_age_and_gender_come_from_titles_and_descriptions(text: str, name: str, age: str,
+                                                          gender: str) -> None:
+    (c,) = _sheet(text).characters
+    assert (c.name, c.age, c.gender) == (name, age, gender)
+
+
+def test_offline_proposals_keep_the_narrators_accent_and_spread_voices() -> None:
+    from studio.core.engines.offline import OfflineEngine
+
+    voices = OfflineEngine().voices()
+    for book in (BOOK, UNSEEN):
+        sheet = _sheet(book.read_text(encoding="utf-8"))
+        props = propose_voices(sheet, voices, narrator_voice_id="en-us")
+        assert len(props) == len(sheet.characters) >= 5
+        assert all(p.voice.labels["language"] == "en-us" for p in props)  # not en-029
+        assert len({p.voice.voice_id for p in props}) == len(props)  # all distinct
+        assert all(p.voice.voice_id != "en-us" for p in props)  # not the narrator's own
+        for p in props:
+            c = sheet.character(p.character_id)
+            assert not c.gender or p.voice.labels["gender"] == c.gender
+    # A British narrator gets British characters.
+    sheet = _sheet(BOOK.read_text(encoding="utf-8"))
+    props = propose_voices(sheet, voices, narrator_voice_id="en")
+    assert all(p.voice.labels["language"] == "en-gb" for p in props)

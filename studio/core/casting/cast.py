@@ -40,8 +40,21 @@ class Proposal:
     reasons: tuple[str, ...]
 
 
-def _score(character: Character, voice: EngineVoice, accent: str) -> tuple[float, list[str]]:
+def _labels(voice: EngineVoice) -> dict[str, str]:
     labels = {k.lower(): v.lower() for k, v in voice.labels.items()}
+    variant = labels.get("variant", "")
+    if "age" not in labels and variant in ("grandma", "grandpa"):  # espeak-ng variants
+        labels["age"] = "old"
+    return labels
+
+
+def _accent_of(labels: Mapping[str, str]) -> str:
+    return labels.get("accent") or labels.get("language", "")
+
+
+def _score(character: Character, voice: EngineVoice, accent: str,
+           narrator: Mapping[str, str] | None = None) -> tuple[float, list[str]]:
+    labels = _labels(voice)
     score = 0.0
     reasons: list[str] = []
     gender = labels.get("gender", "")
@@ -58,6 +71,17 @@ def _score(character: Character, voice: EngineVoice, accent: str) -> tuple[float
     if accent and accent in labels.get("accent", "") + labels.get("language", ""):
         score += 1
         reasons.append(f"accent {labels.get('accent') or labels.get('language')}")
+    elif not accent and narrator is not None and _accent_of(narrator):
+        # No accent asked for: the narrator's, and never another language.
+        mine, theirs = _accent_of(labels), _accent_of(narrator)
+        if mine == theirs:
+            score += 2
+            reasons.append(f"accent {mine} (the narrator's)")
+        elif mine[:2] != theirs[:2] and labels.get("language", "")[:2] != narrator.get(
+                "language", "")[:2]:
+            score -= 6
+    if "whisper" in labels.get("variant", ""):
+        score -= 3  # a whispering voice is a choice, not a default
     return score, reasons
 
 
@@ -75,17 +99,20 @@ def propose_voices(
         voices: the engine's voice list (:meth:`Engine.voices`).
         narrator_voice_id: the narrator's engine voice, used for a character only when
             nothing else fits.
-        accent: the book's accent or language hint (e.g. "british"), matched on labels.
+        accent: the book's accent or language hint (e.g. "british"), matched on labels;
+            by default the narrator voice's accent (or language), so an en-us narrator gets
+            en-us characters and never a voice of another language.
         limit: propose for at most this many characters (the rest stay with the narrator).
     """
     if not voices:
         return []
     used: dict[str, int] = {}
     out: list[Proposal] = []
+    narrator = next((_labels(v) for v in voices if v.voice_id == narrator_voice_id), None)
     for character in sheet.characters[:limit]:
         best: tuple[float, int, EngineVoice, list[str]] | None = None
         for order, voice in enumerate(voices):
-            score, reasons = _score(character, voice, accent.lower())
+            score, reasons = _score(character, voice, accent.lower(), narrator)
             score -= 2.0 * used.get(voice.voice_id, 0)  # distinct voices while they last
             if voice.voice_id == narrator_voice_id:
                 score -= 4.0

@@ -32,13 +32,20 @@ from typing import Final
 from studio.core.casting.names import (
     FEMALE_NAMES,
     FEMALE_TITLES,
+    FEMALE_WORDS,
     MALE_NAMES,
     MALE_TITLES,
+    MALE_WORDS,
+    MIDDLE_AGED_TITLES,
     NICKNAMES,
     NOT_NAMES,
+    OLD_WORDS,
+    PREPOSITIONS,
     RELATIONS,
     SPEECH_VERBS,
     TITLES,
+    YOUNG_TITLES,
+    YOUNG_WORDS,
 )
 from studio.core.model import BlockId, ChapterId, Project
 
@@ -312,6 +319,8 @@ class _Registry:
     def named(self, raw: str, create: bool = True) -> Character | None:
         """Return the character a name stands for, creating it if new (``create``)."""
         words = raw.replace(".", ". ").split()
+        while len(words) > 1 and words[0].lower() in PREPOSITIONS:
+            words = words[1:]  # "By Jane this attention was received": Jane
         title = ""
         if len(words) > 1 and words[0].lower().rstrip(".") in TITLES:
             title = words[0].rstrip(".")
@@ -324,6 +333,11 @@ class _Registry:
             "mr", "mrs", "ms", "dr", "st"} else full
         gender = _gender_of_title(title) if title else _gender_of_given(words[0])
         hit = self.find(full)
+        given = words[0].lower()
+        if hit is None and title and len(words) > 1:
+            hit = self.find(f"{title} {words[0]}")  # "Sir William Lucas" is "Sir William"
+        if hit is None and title and given in NICKNAMES:
+            hit = self.find(f"{title} {NICKNAMES[given]}") or self.find(NICKNAMES[given])
         if hit is None and title:
             last = self.find(words[-1])
             if last is not None and (not last.gender or last.gender == gender) and not any(
@@ -331,7 +345,6 @@ class _Registry:
                     not in ("", gender) for a in last.aliases if " " in a):
                 hit = last
         if hit is None and not title:
-            given = words[0].lower()
             hit = self.find(words[-1]) or self.find(given)
             if hit is None and given in NICKNAMES:
                 hit = self.find(NICKNAMES[given])
@@ -341,10 +354,15 @@ class _Registry:
             hit = self._new(display, gender)
         if gender and not hit.gender:
             hit.gender = gender
+        if title and not hit.age:
+            hit.age = ("young" if title.lower() in YOUNG_TITLES else "middle aged"
+                       if title.lower() in MIDDLE_AGED_TITLES else "")
         hit.forms[display] += 1
         self._register(full, hit)
         if title:
             self._register(f"{title} {words[-1]}", hit)
+            if len(words) > 1:
+                self._register(f"{title} {words[0]}", hit)
         if len(words) > 1 or not title:
             self._register(words[-1], hit)
         if len(words) > 1 or not title:
@@ -353,10 +371,15 @@ class _Registry:
 
     def described(self, phrase: str, gender: str = "") -> Character:
         """Return the character for a description such as "the inspector"."""
-        key = " ".join(phrase.lower().split())
+        said = " ".join(phrase.split())
+        key = said.lower()
         hit = self.find(key)
         if hit is None:
-            hit = self._new(key[:1].upper() + key[1:], gender)
+            words = set(re.findall(r"[a-z-]+", key))
+            gender = gender or ("male" if words & MALE_WORDS else
+                                "female" if words & FEMALE_WORDS else "")
+            hit = self._new(said[:1].upper() + said[1:], gender)  # "A young Lucas"
+            hit.age = "young" if words & YOUNG_WORDS else "old" if words & OLD_WORDS else ""
             self._register(key, hit)
         return hit
 
@@ -652,10 +675,18 @@ class _Detector:
 
 def _display_name(forms: Counter[str]) -> str:
     """Return the fullest name a character goes by ("Sherlock Holmes", not "Lizzy")."""
-    proper = [f for f in forms if f.lower() not in NICKNAMES] or list(forms)
+    def given(f: str) -> str:
+        words = f.split()
+        titled = len(words) > 1 and words[0].rstrip(".").lower() in TITLES
+        return words[1 if titled else 0].lower()
+
     def untitled(f: str) -> bool:
         return f.split()[0].rstrip(".").lower() not in TITLES
 
+    proper = [f for f in forms if given(f) not in NICKNAMES] or [
+        f for f in forms if untitled(f)]  # "Bob" alone stays "Bob"
+    if not proper:  # known only as "Miss Eliza": the given name, "Elizabeth"
+        return NICKNAMES[given(max(forms, key=lambda f: (forms[f], f)))].capitalize()
     return max(proper, key=lambda f: (len(f.split()), untitled(f), forms[f], f))
 
 

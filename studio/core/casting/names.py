@@ -76,3 +76,21 @@ the a an he she it i we they you his her their my our your this that then there 
 and but or so oh ah yes no well why what who how when where which if not nay aye heaven god
 however meanwhile perhaps still yet once after before at in on as all some one every each
 """)
+
+#: words that start a sentence before a name without being part of it ("By Jane this
+#: attention was received", "To Elizabeth it seemed")
+PREPOSITIONS: Final = _set("""
+by to for with from of into onto upon about against without within towards toward among
+between beside besides behind beyond under over after before since until till like unlike
+near past through throughout except despite regarding concerning
+""")
+
+#: words of a description that give a character's age ("a young Lucas", "the old man")
+YOUNG_WORDS: Final = _set("young younger youngest little boy girl child lad lass youth kid")
+OLD_WORDS: Final = _set("old elderly aged older eldest grey-haired ancient")
+#: words of a description that give a gender ("the boy", "an old woman")
+MALE_WORDS: Final = _set("man gentleman boy lad fellow son father husband brother uncle")
+FEMALE_WORDS: Final = _set("woman lady girl lass daughter mother wife sister aunt maid")
+#: titles that say a character is young ("Miss") or middle-aged ("Mrs.", "Sir")
+YOUNG_TITLES: Final = _set("miss master mademoiselle")
+MIDDLE_AGED_TITLES: Final = _set("mrs madam madame sir")
