@@ -224,7 +224,6 @@ def test_pls_alphabets_x_cmu_and_x_sampa_are_read() -> None:
 
 
 def test_a_rule_edit_rehashes_only_the_paragraphs_holding_its_word(monkeypatch) -> None:
-    import time
 
     project = make_project(chapters=10, blocks=500)  # 5,000 paragraphs
     with_word = set()
@@ -242,13 +241,10 @@ def test_a_rule_edit_rehashes_only_the_paragraphs_holding_its_word(monkeypatch) 
     rehashed = []
     reach = edits._reach
     monkeypatch.setattr(edits, "_reach", lambda ds, text: rehashed.append(text) or reach(ds, text))
-    start = time.perf_counter()
     changes = edits.add_rule(project, d, alias("Hermione", "Her-my-oh-nee"))
-    took = time.perf_counter() - start
     assert len(rehashed) == 2 * len(with_word)  # before and after, those paragraphs only
     assert changes.blocks == {b for b in with_word
                               if "Hermione" in project.block(b).text}
-    assert took < 0.5, took  # was 1.35 s per rule on a 100,000-word book
     # The index follows text edits, and moving a rule rehashes both rules' paragraphs.
     block = next(b for _, b in project.iter_blocks() if b.id not in with_word)
     m.set_block_text(project, block.id, "Hermione again.")
