@@ -102,7 +102,7 @@ def write_pls(rules: Sequence[PronunciationRule], language: str = "en-US",
     """Return PLS 1.0 XML (UTF-8) for ``rules``, in order."""
     if alphabet is None:
         used = [r.alphabet for r in rules if r.kind == "phoneme" and r.alphabet]
-        alphabet = max(set(used), key=used.count) if used else "ipa"
+        alphabet = max(used, key=used.count) if used else "ipa"  # ties: the first used
     root = etree.Element(f"{_Q}lexicon", nsmap={None: PLS_NS})
     root.set("version", "1.0")
     root.set("alphabet", alphabet)
