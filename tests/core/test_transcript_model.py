@@ -11,6 +11,7 @@ from studio.core.transcript import io
 from studio.core.transcript.model import (
     SegmentId,
     Transcript,
+    Word,
     WordType,
     add_segment,
     add_speaker,
@@ -69,6 +70,52 @@ def test_multichannel_answer_merges_channels_by_time() -> None:
     t = io.from_json({"transcripts": [right, left]})
     assert [s.text for s in t.segments] == ["One.", "Two."]
     assert len(t.speakers) == 2
+
+
+def _speech(pauses: dict[int, float], count: int, *, spacing: bool = False
+            ) -> list[tuple[Word, str]]:
+    """``count`` unpunctuated words of 0.25 s, 0.05 s apart, with ``pauses`` (the pause
+    before word *i*), as the offline recogniser produces them."""
+    stream: list[tuple[Word, str]] = []
+    t = 0.0
+    for i in range(count):
+        t += pauses.get(i, 0.05)
+        if spacing and stream:
+            stream.append((Word(" ", stream[-1][0].end, t, WordType.SPACING), "speaker_0"))
+        stream.append((Word(f"w{i}", t, t + 0.25), "speaker_0"))
+        t += 0.25
+    return stream
+
+
+def test_unpunctuated_speech_is_cut_into_short_segments() -> None:
+    # 60 s of speech without punctuation or a 1.5 s pause used to be one 200-word segment
+    pauses = {i: 0.55 for i in (5, 20, 40, 47)} | {i: 0.3 for i in range(60, 200, 7)}
+    stream = _speech(pauses, 200)
+    t = io.words_to_transcript(stream, language="en", source="offline")
+    assert len(t.segments) > 5
+    assert [w.text for s in t.segments for w in s.words] == [f"w{i}" for i in range(200)]
+    for s in t.segments:
+        assert len(s.words) <= io.HARD_MAX_WORDS and s.end - s.start <= io.HARD_MAX_S
+    firsts = [s.words[0].text for s in t.segments]
+    # a 0.55 s pause ends a segment of 12+ words (w20, w40), not a shorter one (w5, w47)
+    assert firsts[:3] == ["w0", "w20", "w40"]
+    assert "w5" not in firsts and "w47" not in firsts
+    # no pause of 0.5 s from w40 on: the cap cuts at the largest pause (0.3 s, every 7th)
+    later = [int(f[1:]) for f in firsts if int(f[1:]) > 60]
+    assert later and all((i - 60) % 7 == 0 for i in later)
+    assert check_transcript(t) == []
+
+
+def test_word_stream_segments_end_at_utterance_boundaries_and_spacing_is_kept() -> None:
+    stream = _speech({}, 30)
+    cut = (stream[9][0].end + stream[10][0].start) / 2
+    t = io.words_to_transcript(stream, boundaries=[cut])
+    assert [s.words[0].text for s in t.segments] == ["w0", "w10"]
+    # the cap counts words, not spacing tokens
+    t = io.words_to_transcript(_speech({}, 50, spacing=True))
+    assert [len(s.text.split()) for s in t.segments] == [40, 10]
+    assert all(not s.text.startswith(" ") and not s.text.endswith(" ") for s in t.segments)
+    assert check_transcript(t) == []
 
 
 def test_split_at_character_and_word_keeps_word_times() -> None:

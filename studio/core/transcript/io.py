@@ -9,8 +9,9 @@ Our JSON (``"format": "narrator-studio-transcript"``, ``"version": 1``)::
                               "char_start", "char_end"}]}]}
 
 Times are seconds. ElevenLabs answers (``POST /v1/speech-to-text``, single- or multichannel)
-are read by :func:`from_elevenlabs`, which groups the word stream into segments at speaker
-changes and at pauses after a sentence.
+are read by :func:`from_elevenlabs`; :func:`words_to_transcript` groups a word stream into
+segments at speaker changes, at pauses after a sentence and, once a segment is long, at
+shorter pauses (unpunctuated offline transcripts too).
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ SENTENCE_PAUSE_S: Final = 0.6
 LONG_PAUSE_S: Final = 1.5
 #: or at a sentence end once the segment is this long.
 MAX_SEGMENT_S: Final = 20.0
+#: Unpunctuated speech (the offline recogniser's): a new segment after a pause this long
+SHORT_PAUSE_S: Final = 0.5
+#: once the segment holds this many words,
+SHORT_PAUSE_AFTER_WORDS: Final = 12
+#: and never more words or seconds than these: the segment is cut at its largest pause.
+HARD_MAX_WORDS: Final = 40
+HARD_MAX_S: Final = 15.0
 _SENTENCE_END: Final = re.compile(r"[.!?…][\"'”’)\]]*$")
 
 
@@ -232,12 +240,23 @@ def from_elevenlabs(data: Any, source: str | Path = "ElevenLabs answer") -> Tran
 
 
 def words_to_transcript(stream: Iterable[tuple[Word, str]], *, language: str | None = None,
-                        source: str = "") -> Transcript:
-    """Group a time-ordered stream of (word, speaker name) into segments and speakers."""
+                        source: str = "", boundaries: Iterable[float] = ()) -> Transcript:
+    """Group a time-ordered stream of (word, speaker name) into segments and speakers.
+
+    A segment ends at a speaker change, at an utterance boundary (``boundaries``, seconds:
+    the recogniser's cuts), after a pause of :data:`LONG_PAUSE_S`, at a sentence end followed
+    by :data:`SENTENCE_PAUSE_S` (or once :data:`MAX_SEGMENT_S` long), after a pause of
+    :data:`SHORT_PAUSE_S` once it holds :data:`SHORT_PAUSE_AFTER_WORDS` words, and is cut
+    at its largest pause (a sentence end preferred) before it exceeds :data:`HARD_MAX_WORDS`
+    words or :data:`HARD_MAX_S` seconds, so unpunctuated speech never becomes one huge
+    segment.
+    """
     t = Transcript(language=language, source=source)
     speaker_ids: dict[str, SpeakerId] = {}
     current: list[Word] = []
     current_speaker = ""
+    cuts = sorted(boundaries)
+    next_cut = 0
 
     def speaker_for(name: str) -> SpeakerId:
         if name not in speaker_ids:
@@ -245,16 +264,16 @@ def words_to_transcript(stream: Iterable[tuple[Word, str]], *, language: str | N
             speaker_ids[name] = SpeakerId(next(iter(changes.speakers)))
         return speaker_ids[name]
 
-    def flush() -> None:
-        while current and current[-1].type is WordType.SPACING:
-            current.pop()
-        while current and current[0].type is WordType.SPACING:
-            current.pop(0)
-        if not current:
+    def flush(chunk: list[Word]) -> None:
+        while chunk and chunk[-1].type is WordType.SPACING:
+            chunk.pop()
+        while chunk and chunk[0].type is WordType.SPACING:
+            chunk.pop(0)
+        if not chunk:
             return
         text = ""
         words: list[Word] = []
-        for w in current:
+        for w in chunk:
             piece = w.text
             if w.type is not WordType.SPACING and text and not text[-1].isspace() and (
                 not words or words[-1].type is not WordType.SPACING
@@ -271,19 +290,31 @@ def words_to_transcript(stream: Iterable[tuple[Word, str]], *, language: str | N
         stripped = text.rstrip()
         t.segments.append(Segment(SegmentId(new_id()), start, end, speaker_for(current_speaker),
                                   stripped, tuple(words)))
-        current.clear()
 
     last_spoken: Word | None = None
+    spoken = 0  # non-spacing words in ``current``
     for word, speaker in stream:
         if word.type is not WordType.SPACING and current:
-            gap = word.start - (last_spoken.end if last_spoken else word.start)
+            previous_end = last_spoken.end if last_spoken else word.start
+            gap = word.start - previous_end
             sentence_done = last_spoken is not None and bool(_SENTENCE_END.search(
                 last_spoken.text))
             long_segment = word.start - current[0].start > MAX_SEGMENT_S
-            if speaker != current_speaker or gap >= LONG_PAUSE_S or (
+            crossed_cut = False
+            while next_cut < len(cuts) and cuts[next_cut] <= word.start:
+                crossed_cut = crossed_cut or cuts[next_cut] >= previous_end - 1e-6
+                next_cut += 1
+            if speaker != current_speaker or gap >= LONG_PAUSE_S or crossed_cut or (
                 sentence_done and (gap >= SENTENCE_PAUSE_S or long_segment)
-            ):
-                flush()
+            ) or (spoken >= SHORT_PAUSE_AFTER_WORDS and gap >= SHORT_PAUSE_S):
+                flush(current)
+                current = []
+                spoken = 0
+            elif spoken >= HARD_MAX_WORDS or word.end - current[0].start > HARD_MAX_S:
+                cut = _largest_pause(current, word)
+                flush(current[:cut])
+                current = current[cut:]
+                spoken = sum(w.type is not WordType.SPACING for w in current)
         if not current:
             if word.type is WordType.SPACING:
                 continue
@@ -291,8 +322,30 @@ def words_to_transcript(stream: Iterable[tuple[Word, str]], *, language: str | N
         current.append(word)
         if word.type is not WordType.SPACING:
             last_spoken = word
-    flush()
+            spoken += 1
+    flush(current)
     return t
+
+
+def _largest_pause(words: list[Word], following: Word) -> int:
+    """Return where to cut an over-long run of ``words``: at its largest pause (the pause
+    before ``following`` included), a sentence end counting as half a second more, keeping
+    at least a quarter of the words before the cut."""
+    spoken = [i for i, w in enumerate(words) if w.type is not WordType.SPACING]
+    best, best_score = len(words), -math.inf
+    margin = len(spoken) // 4
+    candidates = spoken[max(1, margin):] if len(spoken) > 1 else []
+    for i in [*candidates, len(words)]:
+        before = max((j for j in spoken if j < i), default=None)
+        if before is None:
+            continue
+        start = words[i].start if i < len(words) else following.start
+        score = start - words[before].end
+        if _SENTENCE_END.search(words[before].text):
+            score += 0.5
+        if score >= best_score - 1e-6:  # the latest of equal pauses: the longest segment
+            best, best_score = i, score
+    return best
 
 
 def _fit(w: Word, start: float, end: float) -> Word:
