@@ -205,7 +205,8 @@ def cmd_subtitles(args: argparse.Namespace) -> int:
                               min_duration=args.min_duration, max_duration=args.max_duration)
     except EditError as exc:
         raise StudioError(f"{args.transcript}: {exc}") from None
-    transcript = load_transcript(args.transcript)
+    transcript = load_transcript(
+        args.transcript, warn=lambda message: print(f"studio: {message}", file=sys.stderr))
     if not transcript.segments:
         raise StudioError(f"{args.transcript}: the transcript has no segments")
     track = build_cues(transcript, rules)

@@ -80,6 +80,16 @@ def test_transcribe_offline_then_subtitles(tmp_path: Path) -> None:
     assert vtt.read_text().startswith("WEBVTT")
 
 
+def test_subtitles_reports_trimmed_overlapping_cues_on_stderr(tmp_path: Path) -> None:
+    subs = tmp_path / "overlap.srt"
+    subs.write_text("1\n00:00:01,000 --> 00:00:04,000\nHello there my friend\n\n"
+                    "2\n00:00:03,000 --> 00:00:06,000\nthis overlaps the first cue\n\n"
+                    "3\n00:00:05,500 --> 00:00:07,000\nand so does this\n", encoding="utf-8")
+    run = studio("subtitles", subs, "--format", "vtt", "-o", tmp_path / "o.vtt")
+    assert run.returncode == 0, run.stderr
+    assert f"studio: {subs}: 2 overlapping cues were trimmed" in run.stderr.splitlines()
+
+
 def test_transcribe_with_elevenlabs_through_the_fake(fake_eleven, tmp_path: Path) -> None:
     media = tmp_path / "tone.wav"
     sf.write(media, np.zeros(16000, np.float32), 16000)

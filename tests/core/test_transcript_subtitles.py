@@ -20,6 +20,7 @@ from studio.core.transcript.model import (
 from studio.core.transcript.subtitles import (
     CueProblem,
     SubtitleRules,
+    SubtitleWarning,
     add_cue,
     build_cues,
     cue_problems,
@@ -127,6 +128,27 @@ def test_cue_edits_never_overlap() -> None:
         retime_cue(track, track.cues[1].id, 1.0, 3.5, clamp=False)
     delete_cue(track, track.cues[1].id)
     assert all(a.end <= b.start for a, b in zip(track.cues, track.cues[1:], strict=False))
+
+
+OVERLAPPING_SRT = (
+    "1\n00:00:01,000 --> 00:00:04,000\nHello there my friend\n\n"
+    "2\n00:00:03,000 --> 00:00:06,000\nthis overlaps the first cue\n\n"
+    "3\n00:00:05,500 --> 00:00:07,000\nand so does this\n\n"
+)
+
+
+def test_overlapping_cues_are_trimmed_and_reported(tmp_path) -> None:
+    path = tmp_path / "overlap.srt"
+    path.write_text(OVERLAPPING_SRT, encoding="utf-8")
+    notes: list[str] = []
+    track, _ = load_subtitles(path, warn=notes.append)
+    assert [(c.start, c.end) for c in track.cues] == [(1.0, 3.0), (3.0, 5.5), (5.5, 7.0)]
+    assert notes == [f"{path}: 2 overlapping cues were trimmed"]
+    with pytest.warns(SubtitleWarning, match=r"overlap\.srt: 2 overlapping cues were trimmed"):
+        transcript_from_subtitles(path)
+    (tmp_path / "fine.srt").write_text(OVERLAPPING_SRT.split("2\n")[0], encoding="utf-8")
+    load_subtitles(tmp_path / "fine.srt", warn=notes.append)
+    assert len(notes) == 1  # nothing trimmed, nothing said
 
 
 def test_import_srt_and_vtt_with_voices(tmp_path) -> None:

@@ -20,7 +20,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
 
@@ -169,13 +169,18 @@ def load_json(path: str | Path) -> Transcript:
     return from_json(data, path)
 
 
-def load_transcript(path: str | Path) -> Transcript:
-    """Read a transcript from JSON, SRT or VTT, chosen by the file's suffix."""
+def load_transcript(path: str | Path, *, warn: Callable[[str], None] | None = None
+                    ) -> Transcript:
+    """Read a transcript from JSON, SRT or VTT, chosen by the file's suffix.
+
+    ``warn`` receives what reading a subtitle file had to change (see
+    :func:`~studio.core.transcript.subtitles.load_subtitles`).
+    """
     suffix = Path(path).suffix.lower()
     if suffix in (".srt", ".vtt"):
         from studio.core.transcript.subtitles import transcript_from_subtitles
 
-        return transcript_from_subtitles(path)
+        return transcript_from_subtitles(path, warn=warn)
     return load_json(path)
 
 

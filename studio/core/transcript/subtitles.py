@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -408,8 +409,24 @@ def _clean_vtt(text: str) -> tuple[str, list[str]]:
     return "\n\n".join(kept) + "\n", voices
 
 
-def load_subtitles(path: str | Path) -> tuple[SubtitleTrack, list[str]]:
-    """Read an SRT or VTT file; return its cues and each cue's VTT voice (or "")."""
+class SubtitleWarning(UserWarning):
+    """Something in a subtitle file was changed to read it (the message names the file)."""
+
+
+Warn = Callable[[str], None]
+
+
+def _warn_default(message: str) -> None:
+    warnings.warn(SubtitleWarning(message), stacklevel=3)
+
+
+def load_subtitles(path: str | Path, *, warn: Warn | None = None
+                   ) -> tuple[SubtitleTrack, list[str]]:
+    """Read an SRT or VTT file; return its cues and each cue's VTT voice (or "").
+
+    Overlapping cues are trimmed (cues never overlap) and reported: ``warn`` is called with
+    "FILE: N overlapping cues were trimmed" (default: a :class:`SubtitleWarning`).
+    """
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("srt", "vtt"):
@@ -434,6 +451,7 @@ def load_subtitles(path: str | Path) -> tuple[SubtitleTrack, list[str]]:
             from None
     cues: list[Cue] = []
     kept_voices: list[str] = []
+    trimmed = 0
     for i, event in enumerate(sorted(subs, key=lambda e: e.start)):
         text = event.plaintext.strip()
         if fmt == "vtt":
@@ -442,22 +460,26 @@ def load_subtitles(path: str | Path) -> tuple[SubtitleTrack, list[str]]:
             continue
         start = event.start / 1000
         if cues and start < cues[-1].end:  # overlapping input: trim the earlier cue
+            trimmed += 1
             cues[-1].end = max(cues[-1].start + MIN_SEGMENT_S, start)
             start = max(start, cues[-1].end)
         cues.append(Cue(new_id(), start, max(start + MIN_SEGMENT_S, event.end / 1000), text))
         kept_voices.append(voices[i] if i < len(voices) else "")
     if not cues:
         raise TranscriptFormatError(path, f"has no {fmt.upper()} cues")
+    if trimmed:
+        (warn or _warn_default)(
+            f"{path}: {trimmed} overlapping cue{'s were' if trimmed > 1 else ' was'} trimmed")
     return SubtitleTrack(cues), kept_voices
 
 
-def transcript_from_subtitles(path: str | Path) -> Transcript:
+def transcript_from_subtitles(path: str | Path, *, warn: Warn | None = None) -> Transcript:
     """Import an SRT or VTT file as a transcript: one segment per cue (VTT voices as speakers).
 
     Subtitles carry no word times, so words are spread over each cue by length and marked
-    for alignment.
+    for alignment. ``warn`` is as for :func:`load_subtitles`.
     """
-    track, voices = load_subtitles(path)
+    track, voices = load_subtitles(path, warn=warn)
     t = Transcript(source=Path(path).suffix.lower().lstrip("."))
     for cue, voice in zip(track.cues, voices, strict=True):
         speaker = ensure_speaker(t, voice or "Speaker 1")
