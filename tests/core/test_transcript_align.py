@@ -153,6 +153,42 @@ def test_hard_chunk_boundaries_do_not_make_the_alignment_drift(tmp_path: Path) -
     assert np.percentile(errors, 90) < 0.1
 
 
+def test_a_stretch_the_text_does_not_match_does_not_shift_what_follows(tmp_path: Path) -> None:
+    """A paragraph read differently from the text (another voice, words reordered) can lose
+    its own chunk, but the DTW anchors put the chunks after it back in place."""
+    from studio.core import audio
+    from studio.core.engines import SpeechRequest
+    from studio.core.engines.offline import MODEL_ID, SAMPLE_RATE, OfflineEngine
+
+    engine = OfflineEngine()
+    path = tmp_path / "mismatch.wav"
+    spoken = PARAGRAPHS + PARAGRAPHS
+    bad = 2
+    spoken[bad] = " ".join(reversed(PARAGRAPHS[bad].split()))
+    ref: list[float] = []
+    bad_words = range(0)
+    clock = 0.0
+    with sf.SoundFile(path, "w", SAMPLE_RATE, 1, "PCM_16") as out:
+        for i, text in enumerate(spoken):
+            voice = "en-gb-x-rp+f3" if i == bad else "en-us"
+            result = engine.synthesize(SpeechRequest(text, voice, MODEL_ID))
+            pcm, rate = audio.decode(result.audio, result.format)
+            out.write(np.rint(pcm * 32767).astype(np.int16))
+            out.write(np.zeros(int(0.6 * SAMPLE_RATE), np.int16))
+            if i == bad:
+                bad_words = range(len(ref), len(ref) + len(result.word_timings))
+            ref += [clock + w.start for w in result.word_timings]
+            clock += len(pcm) / rate + 0.6
+    words = align_text(path, "\n\n".join(PARAGRAPHS + PARAGRAPHS))
+    assert len(words) == len(ref)
+    after = bad_words.stop + 30  # past the chunk that holds the bad paragraph's end
+    errors = np.abs(np.array([w.start for w in words]) - np.array(ref))
+    assert all(w.aligned for w in words[after:])
+    assert np.median(errors[after:]) < 0.03 and np.percentile(errors[after:], 90) < 0.1
+    assert np.median(errors[:bad_words.start]) < 0.03
+    assert all(a.start <= b.start for a, b in itertools.pairwise(words))
+
+
 def test_align_words_recomputes_only_the_edited_segments(espeak_speech) -> None:
     from studio.core.transcript.io import words_to_transcript
     from studio.core.transcript.model import Word

@@ -5,20 +5,20 @@ frames per second the 3-state HMMs cannot follow fast speech and alignment fails
 decoder reused for every chunk (setting one up costs 0.3 s), ``(2)`` pronunciation suffixes
 stripped, out-of-vocabulary words added with a spelling-based pronunciation first.
 
-Long audio is aligned in chunks so that timing cannot drift over an hour and memory stays
-flat. The media is decoded once to a temporary PCM file while its 10 ms energies are
-measured. Each chunk starts at an anchor (the start, then the gap after the last confidently
-aligned word) and takes ~30 s of audio, ending at a pause so no word is cut. Its grammar is
-the text from the anchor on, ~1.6x what the speaking rate predicts, and may end after any
-word, so a wrong guess of where the chunk's text ends cannot make it fail. Only the words
-well inside the window are kept (the last ones are aligned again by the next chunk), and
-only up to a search error (speech decoded as silence between words, or a word stretched over
-a pause). A chunk that keeps nothing is retried with a shorter and a longer window; if those
-fail too, the audio is skipped ahead and the next chunk may start at any word of a wider
-stretch of text, so it finds its place again; words passed over are spread by phone count
-(``aligned=False``). Each chunk costs the same, whatever the length of the audio. When the
-caller already knows boundaries (transcript segments, project paragraphs),
-:func:`align_spans` aligns each span on its own.
+Long audio is aligned in chunks between anchors, so that timing cannot drift over an hour
+(the method of aeneas, then PocketSphinx). The media is decoded once to a temporary PCM file
+while its 10 ms energies and its MFCC features are measured. The text is spoken by espeak-ng
+and the two feature sequences are matched by DTW (:mod:`studio.core.transcript.coarse`),
+which gives every word a rough time (typically within 0.1-0.3 s) and cannot lose its place.
+Anchors are then chosen every 15-30 s: a sentence end (else a clause end, else any word)
+whose rough time falls in a measured pause, the anchor sitting in the middle of that pause.
+Each chunk is aligned by PocketSphinx on its own audio (read from the PCM file by seeking)
+with exactly the words between its anchors. A chunk that does not align is tried once more
+with its window 0.5 s wider, then cut in two at an anchor near its middle, and only then
+keeps the DTW times of its words (``aligned=False``), so one bad chunk never shifts the
+next. Each chunk costs the same, whatever the length of the audio. When the caller already
+knows boundaries (transcript segments, project paragraphs), :func:`align_spans` aligns
+each span on its own.
 """
 
 from __future__ import annotations
@@ -36,9 +36,11 @@ from typing import Any, Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from studio.core.engines import EngineError
 from studio.core.errors import CancelToken, StudioError
 from studio.core.lexicon.sphinx import RuleWords, rule_phones
 from studio.core.model import PronunciationRule
+from studio.core.transcript import coarse
 from studio.core.transcript.media import SAMPLE_RATE, PcmFile, decode
 from studio.core.transcript.model import (
     SegmentId,
@@ -53,16 +55,17 @@ log = logging.getLogger(__name__)
 
 FRATE: Final = 200  # frames per second for alignment (see module docstring)
 FRAME_S: Final = 0.01  # energy frame for pause detection
-TARGET_CHUNK_S: Final = 30.0  # audio window of one chunk
-SINGLE_PASS_S: Final = 45.0  # remaining audio this short is aligned in one go
-_COMMIT_MARGIN_S: Final = 3.0  # words ending this close to a window's end are aligned again
 _BEAM: Final = 1e-80
-_RETRIES: Final = 2  # other windows tried before a stretch counts as lost
-_RETRY_LENGTHS: Final = (1.0, 0.5, 2.0)  # window lengths tried, in TARGET_CHUNK_S
-_LOUD_GAP_S: Final = 1.0  # sound between two words that makes an alignment doubtful
-_QUIET_WORD_S: Final = 1.0  # silence inside one word that makes an alignment doubtful
 MIN_PAUSE_S: Final = 0.15
 _SPAN_PAD_S: Final = 0.2
+_CHUNK_MIN_S: Final = 15.0  # anchors are sought this far after the last one...
+_CHUNK_MAX_S: Final = 30.0  # ...and no further
+_ANCHOR_TOLERANCE_S: Final = 0.4  # how far a pause may be from a gap the DTW predicts
+_COARSE_SHARE: Final = 0.1  # of the progress, for synthesis and DTW
+_WIDEN_S: Final = 0.5  # a chunk that does not align is tried once more, this much wider
+_SPLITS: Final = 2  # and then cut in two, up to this many times
+_SENTENCE_END_RE: Final = re.compile(r"[.!?…][\"'”’)\]]*$")
+_CLAUSE_END_RE: Final = re.compile(r"[,;:—–][\"'”’)\]]*$")
 _TOKEN_RE: Final = re.compile(r"\S+")
 _PIECE_RE: Final = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
@@ -197,8 +200,10 @@ class _Sphinx:
             ) from exc
         # Wider beams than the default 1e-48: on a 30 s window the right path was sometimes
         # pruned and the rest of the window decoded as silence (same CPU time measured).
+        # Batch CMN: each chunk is normalised on its own audio, so whether it aligns does not
+        # depend on what the decoder heard before (live CMN carries over between utterances).
         self.decoder: Any = Decoder(samprate=SAMPLE_RATE, bestpath=False, frate=FRATE,
-                                    beam=_BEAM, pbeam=_BEAM, loglevel="FATAL")
+                                    beam=_BEAM, pbeam=_BEAM, cmn="batch", loglevel="FATAL")
         self._phones: dict[str, int] = {}
 
     def phone_count(self, word: str) -> int:
@@ -212,49 +217,6 @@ class _Sphinx:
             count = max(1, len(phones.split()))
             self._phones[word] = count
         return count
-
-    def decode(self, pcm: bytes, words: Sequence[str], entries: Sequence[int] = (0,),
-               first_exit: int | None = None) -> tuple[int, list[tuple[float, float]]] | None:
-        """Align audio to a stretch of ``words`` that may start and end part-way.
-
-        The grammar is the words in order; it may be entered at any index in ``entries`` and
-        left after any word from index ``first_exit`` on (None: only after the last word), so
-        audio that holds only part of the text still aligns. Return the index of the first
-        word heard and the (start, end) of each word heard, relative to the audio, or None.
-        """
-        if not words or len(pcm) < 2 * SAMPLE_RATE // 20:
-            return None
-        for word in words:
-            self.phone_count(word)
-        n = len(words)
-        last = n if first_exit is None else max(1, first_exit)
-        transitions: list[tuple[int, int, float] | tuple[int, int, float, str]] = [
-            (i, i + 1, 1.0, w) for i, w in enumerate(words)]
-        transitions += [(0, j, 0.5) for j in sorted(set(entries)) if 0 < j < n]
-        transitions += [(k, n + 1, 1.0) for k in range(last, n + 1)]
-        d = self.decoder
-        try:
-            d.add_fsg("chunk", d.create_fsg("chunk", 0, n + 1, transitions))
-            d.activate_search("chunk")
-            d.start_utt()
-            d.process_raw(pcm, full_utt=True)
-            d.end_utt()
-        except (RuntimeError, ValueError) as exc:
-            log.debug("alignment failed: %s", exc)
-            return None
-        if d.hyp() is None:
-            return None
-        names: list[str] = []
-        times: list[tuple[float, float]] = []
-        for seg in d.seg():
-            if seg.word.startswith(("<", "[", "(")):
-                continue
-            names.append(re.sub(r"\(\d+\)$", "", seg.word))
-            times.append((seg.start_frame / FRATE, (seg.end_frame + 1) / FRATE))
-        for j in sorted(set(entries) | {0}):
-            if list(words[j:j + len(names)]) == names:
-                return (j, times) if names else None
-        return None
 
     def align(self, pcm: bytes, words: Sequence[str]) -> list[tuple[float, float]] | None:
         """Align words to audio; return (start, end) per word relative to it, or None."""
@@ -377,170 +339,116 @@ def _token_times(tokens: Sequence[_Token], times: Sequence[tuple[float, float]],
     return out
 
 
-class _Chunker:
-    """Aligns a long text to a decoded media file chunk by chunk (see module docstring)."""
+class _Anchored:
+    """Aligns a long text chunk by chunk between anchors found by DTW (module docstring)."""
 
     def __init__(self, sphinx: _Sphinx, pcm: PcmFile, db: npt.NDArray[np.float32],
-                 tokens: list[_Token], cancel: CancelToken | None, progress: Progress | None):
-        pauses = find_pauses(db)
+                 tokens: list[_Token], starts: npt.NDArray[np.float64],
+                 ends: npt.NDArray[np.float64], cancel: CancelToken | None,
+                 progress: Progress | None) -> None:
         self.sphinx = sphinx
         self.pcm = pcm
         self.tokens = tokens
+        self.starts, self.ends = starts, ends  # coarse (DTW) times of each token
         self.cancel = cancel
         self.progress = progress
-        self.words = [w for t in tokens for w in t.words]
-        self.weights = [sum(sphinx.phone_count(w) for w in t.words) for t in tokens]
-        self.wcum = np.concatenate(([0], np.cumsum([len(t.words) for t in tokens])))
-        self.cum = np.concatenate(([0], np.cumsum(self.weights)))
-        self.mids = np.array([(s + e) / 2 for s, e in pauses], dtype=np.float64)
-        self.quiet = quiet_frames(db)
-        speech = pcm.duration - sum(
-            e - s for s, e in pauses if s <= 0.0 or e >= pcm.duration - FRAME_S
-        )
-        self.rate = max(speech, 0.1) / max(1, int(self.cum[-1]))  # seconds per phone
-        self.unaligned = 0
+        pauses = find_pauses(db)
+        self.pause_starts = np.array([s for s, _ in pauses], dtype=np.float64)
+        self.pause_ends = np.array([e for _, e in pauses], dtype=np.float64)
 
-    def _window_end(self, anchor: float, length: float) -> float:
-        """Return the pause nearest ``anchor + length`` (so no word is cut), or that time."""
-        target = anchor + length
-        mask = (self.mids > anchor + 0.7 * length) & (self.mids < anchor + 1.3 * length)
-        if mask.any():
-            mids = self.mids[mask]
-            target = float(mids[np.argmin(np.abs(mids - target))])
-        return min(target, self.pcm.duration)
+    def _pause_near(self, k: int) -> tuple[float, float] | None:
+        """Return (score, time) of the pause that best fits the gap before token ``k``."""
+        before, after = float(self.ends[k - 1]), float(self.starts[k])
+        i = int(np.searchsorted(self.pause_ends, before - _ANCHOR_TOLERANCE_S))
+        best: tuple[float, float] | None = None
+        while i < len(self.pause_starts) and self.pause_starts[i] < after + _ANCHOR_TOLERANCE_S:
+            start, end = float(self.pause_starts[i]), float(self.pause_ends[i])
+            miss = max(0.0, start - after, before - end)  # how far the pause is from the gap
+            score = min(end - start, 1.0) - miss / _ANCHOR_TOLERANCE_S
+            if best is None or score > best[0]:
+                best = (score, (start + end) / 2)
+            i += 1
+        return best
 
-    def _tokens_for(self, a: int, seconds: float) -> int:
-        """Return the token index after the text expected to take ``seconds`` from ``a``."""
-        phones = float(self.cum[a]) + seconds / self.rate
-        return min(len(self.tokens), max(a + 1, int(np.searchsorted(self.cum, phones)) + 1))
+    def _best_anchor(self, k0: int, k1: int, low: float, high: float
+                     ) -> tuple[int, float] | None:
+        """Return the best anchor before a token of k0+1..k1-1 whose rough start is between
+        ``low`` and ``high``: a pause at a sentence end, else at a clause end, else any."""
+        best: tuple[float, int, float] | None = None
+        first = int(np.searchsorted(self.starts, low))
+        for k in range(max(k0 + 1, first), k1):
+            if self.starts[k] >= high:
+                break
+            if not self.tokens[k - 1].words:
+                continue
+            found = self._pause_near(k)
+            if found is None or not low - _ANCHOR_TOLERANCE_S < found[1] < high:
+                continue
+            text = self.tokens[k - 1].text
+            bonus = 2.0 if _SENTENCE_END_RE.search(text) else (
+                1.0 if _CLAUSE_END_RE.search(text) else 0.0)
+            if best is None or found[0] + bonus > best[0]:
+                best = (found[0] + bonus, k, found[1])
+        return None if best is None else (best[1], best[2])
 
-    def _decode(self, a: int, b: int, entry_end: int, start: float, end: float, final: bool
-                ) -> tuple[int, int, list[AlignedWord]] | None:
-        """Align tokens a..b (entered at a token before ``entry_end``) to start..end.
-
-        Return the first and after-last token heard and their words (absolute times).
-        """
-        base = int(self.wcum[a])
-        words = self.words[base:int(self.wcum[b])]
-        entries = [int(self.wcum[t]) - base for t in range(a, max(a + 1, entry_end))
-                   if self.tokens[t].words]
-        result = self.sphinx.decode(self.pcm.read(start, end), words, entries or [0],
-                                    None if final else 1)
-        if result is None:
-            return None
-        first_word, times = result
-        first_word += base
-        after_word = first_word + len(times)
-        first = int(np.searchsorted(self.wcum, first_word, side="left"))
-        while first < b and not self.tokens[first].words:
-            first += 1
-        after = int(np.searchsorted(self.wcum, after_word, side="right")) - 1
-        while after < b and not self.tokens[after].words:  # wordless tokens take the clock
-            after += 1
-        if after <= first:
-            return None
-        skip = first_word - int(self.wcum[first])
-        used = times[skip:skip + int(self.wcum[after] - self.wcum[first])]
-        return first, after, _token_times(self.tokens[first:after], used, start)
-
-    def _sound(self, start: float, end: float) -> tuple[float, float]:
-        """Return the seconds of sound and of quiet between ``start`` and ``end``."""
-        first, last = round(start / FRAME_S), max(round(start / FRAME_S), round(end / FRAME_S))
-        loud = float(np.count_nonzero(~self.quiet[first:last])) * FRAME_S
-        return loud, (min(last, len(self.quiet)) - min(first, len(self.quiet))) * FRAME_S - loud
-
-    def _confident(self, chunk: Sequence[AlignedWord]) -> int:
-        """Return how many leading words of an alignment look right.
-
-        A search error shows as speech decoded as silence between two words, or as a word
-        stretched over a pause; the words from just before it on are aligned again.
-        """
-        for i, (prev, word) in enumerate(itertools.pairwise(chunk)):
-            if self._sound(prev.end, word.start)[0] > _LOUD_GAP_S or (
-                self._sound(word.start, word.end)[1] > _QUIET_WORD_S
-            ):
-                return i
-        return len(chunk)
+    def _next_anchor(self, k0: int, t0: float) -> tuple[int, float]:
+        """Return the token and time of the next anchor, ~15-30 s after (k0, t0)."""
+        n = len(self.tokens)
+        if self.pcm.duration - t0 <= _CHUNK_MAX_S:
+            return n, self.pcm.duration
+        found = self._best_anchor(k0, n, t0 + _CHUNK_MIN_S, t0 + _CHUNK_MAX_S)
+        if found is not None and found[1] > t0:
+            return found
+        # No pause where one was expected: cut between two words, halfway across their gap.
+        k = max(k0 + 1, min(n - 1, int(np.searchsorted(self.starts, t0 + _CHUNK_MAX_S)) - 1))
+        if k >= n:
+            return n, self.pcm.duration
+        cut = (float(self.ends[k - 1]) + float(self.starts[k])) / 2
+        return k, min(self.pcm.duration, max(t0 + 1.0, cut))
 
     def run(self) -> list[AlignedWord]:
         out: list[AlignedWord] = []
-        anchor, a = 0.0, 0  # time and token known to line up (the last confident word)
-        lost_until = 0  # tokens before this may be missing from the audio at the anchor
-        duration = self.pcm.duration
-        failures = 0
-        while a < len(self.tokens):
+        k0, t0 = 0, 0.0
+        n = len(self.tokens)
+        while k0 < n:
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled("alignment")
-            final = duration - anchor <= SINGLE_PASS_S
-            length = TARGET_CHUNK_S * _RETRY_LENGTHS[min(failures, _RETRIES)]
-            end = duration if final else self._window_end(anchor, length)
-            # Text for ~1.6x the window (the rate is an estimate); ending part-way is allowed.
-            b = len(self.tokens) if final else self._tokens_for(
-                max(a, lost_until), 1.6 * (end - anchor) + 5.0)
-            decoded = self._decode(a, b, max(a + 1, lost_until), anchor, end, final)
-            if decoded is None and final:
-                decoded = self._decode(a, b, max(a + 1, lost_until), anchor, end, False)
-            commit: list[AlignedWord] = []
-            first, chunk = a, list[AlignedWord]()
-            if decoded is not None:
-                first, after, chunk = decoded
-                if final or after >= len(self.tokens):
-                    commit = chunk
-                elif after >= b:  # the text ran out before the audio: give it more
-                    failures += 1
-                    self.rate /= 1.5
-                    continue
-                else:
-                    # Keep the words well inside the window; the last few may be squeezed
-                    # against its end and are aligned again at the start of the next chunk.
-                    keep = [i for i, w in enumerate(chunk[:-2]) if w.end <= end - _COMMIT_MARGIN_S]
-                    commit = chunk[:min(keep[-1] + 1, self._confident(chunk))] if keep else []
-            if not commit:
-                failures += 1
-                if failures <= _RETRIES and not final:
-                    continue  # a longer window
-                # Lost: the text here and the audio disagree. Skip ahead in the audio and
-                # let the next chunk start at any word of a wider stretch of text, so one
-                # bad stretch does not cascade.
-                if final:
-                    break
-                lost_until = self._tokens_for(max(a, lost_until), 2.0 * (end - anchor) + 10.0)
-                anchor = self._window_end(anchor, TARGET_CHUNK_S * 0.5)
-                failures = 0
-                continue
-            after_commit = first + len(commit)
-            if first > a:  # words not found (skipped over while re-synchronising)
-                gap_end = commit[0].start
-                gap_start = out[-1].end if out else 0.0
-                out.extend(_spread(self.tokens[a:first], self.weights[a:first], gap_start,
-                                   max(gap_start, gap_end)))
-            out.extend(commit)
-            spoken = [w for w in commit if w.end > w.start]
-            phones = float(self.cum[after_commit] - self.cum[first])
-            if spoken and phones and not final:
-                measured = (spoken[-1].end - anchor) / phones
-                self.rate = 0.5 * self.rate + 0.5 * measured
-            if after_commit < len(self.tokens) and not final:
-                nxt = chunk[len(commit)]
-                anchor = (commit[-1].end + max(commit[-1].end, nxt.start)) / 2
-            else:
-                anchor = commit[-1].end
-            a = after_commit
-            lost_until = 0
-            failures = 0
-            self._report(anchor)
-            if final:
-                break
-        if a < len(self.tokens):
-            log.info("alignment fell back to spreading %d words", len(self.tokens) - a)
-            start = out[-1].end if out else 0.0
-            out.extend(_spread(self.tokens[a:], self.weights[a:], start, max(start, duration)))
-        self._report(duration)
+            k1, t1 = self._next_anchor(k0, t0)
+            out.extend(self._chunk(k0, k1, t0, t1))
+            k0, t0 = k1, t1
+            if self.progress is not None:
+                self.progress(_COARSE_SHARE + (1 - _COARSE_SHARE) * min(
+                    1.0, t1 / max(self.pcm.duration, 1e-9)))
         return out
 
-    def _report(self, seconds: float) -> None:
-        if self.progress is not None:
-            self.progress(min(1.0, seconds / max(self.pcm.duration, 1e-9)))
+    def _chunk(self, k0: int, k1: int, t0: float, t1: float, depth: int = 0
+               ) -> list[AlignedWord]:
+        """Align tokens k0..k1 to the audio between two anchors.
+
+        A chunk that does not align (PocketSphinx prunes the path now and then) is tried
+        with a wider window, then cut in two at an anchor near its middle; what still fails
+        keeps its DTW times.
+        """
+        tokens = self.tokens[k0:k1]
+        words = [w for t in tokens for w in t.words]
+        if not words:
+            return [AlignedWord(t.text, t0, t0, t.start, t.end) for t in tokens]
+        for low, high in ((t0, t1), (t0 - _WIDEN_S, t1 + _WIDEN_S)):
+            low, high = max(0.0, low), min(self.pcm.duration, high)
+            times = self.sphinx.align(self.pcm.read(low, high), words)
+            if times is not None:
+                return _token_times(tokens, times, low)
+        if depth < _SPLITS and k1 - k0 > 1:
+            third = (t1 - t0) / 3
+            middle = self._best_anchor(k0, k1, t0 + third, t1 - third)
+            if middle is not None and t0 < middle[1] < t1:
+                k, t = middle
+                return (self._chunk(k0, k, t0, t, depth + 1)
+                        + self._chunk(k, k1, t, t1, depth + 1))
+        log.info("chunk %.1f-%.1f s did not align; keeping its DTW times", t0, t1)
+        return [AlignedWord(t.text, min(max(float(s), t0), t1), min(max(float(e), t0), t1),
+                            t.start, t.end, False)
+                for t, s, e in zip(tokens, self.starts[k0:k1], self.ends[k0:k1], strict=True)]
 
 
 def align_text(media: str | Path, text: str, *, cancel: CancelToken | None = None,
@@ -558,8 +466,32 @@ def align_text(media: str | Path, text: str, *, cancel: CancelToken | None = Non
     if not any(t.words for t in tokens):
         raise AlignmentError("The text has no words to align.")
     energy = _Energy()
-    with _SPHINX_LOCK, decode(media, on_block=energy, cancel=cancel) as pcm:
-        return _Chunker(_sphinx(), pcm, energy.db(), tokens, cancel, progress).run()
+    features = coarse.Features(SAMPLE_RATE)
+
+    def on_block(block: npt.NDArray[np.int16]) -> None:
+        energy(block)
+        features(block)
+
+    with _SPHINX_LOCK, decode(media, on_block=on_block, cancel=cancel) as pcm:
+        sphinx = _sphinx()
+        n = len(tokens)
+        if pcm.duration <= _CHUNK_MAX_S:  # one chunk: no anchors needed
+            return _Anchored(sphinx, pcm, energy.db(), tokens, np.zeros(n), np.zeros(n),
+                             cancel, progress).run()
+        try:
+            synthetic = coarse.synthesise(text, tokens, cancel, rules)
+        except EngineError as exc:  # no espeak-ng: rough times from the phone counts
+            log.warning("alignment without DTW anchors: %s", exc)
+            weights = [sum(sphinx.phone_count(w) for w in t.words) for t in tokens]
+            rough = _spread(tokens, weights, 0.0, pcm.duration)
+            starts = np.array([w.start for w in rough])
+            ends = np.array([w.end for w in rough])
+        else:
+            path = coarse.warp(features.array(), synthetic.features, cancel)
+            starts, ends = coarse.real_times(path, synthetic)
+        if progress is not None:
+            progress(_COARSE_SHARE)
+        return _Anchored(sphinx, pcm, energy.db(), tokens, starts, ends, cancel, progress).run()
 
 
 def align_pcm_spans(pcm: PcmFile, spans: Sequence[tuple[float, float, str]], *,
