@@ -470,3 +470,90 @@ def test_narration_of_a_generated_chapter_opens_with_its_take_timings(qtbot) -> 
                     timeout=30_000)
     assert sink.frames_written / sink.rate == pytest.approx(timeline[-1].end, abs=0.1)
     window.close()
+
+
+def _spoken_wav(path: Path, text: str) -> Path:
+    from studio.core.engines import SpeechRequest
+    from studio.core.engines.offline import OfflineEngine
+
+    result = OfflineEngine().synthesize(
+        SpeechRequest(text=text, voice_id="en-us", model_id="offline-espeak"))
+    assert result.audio[:4] == b"RIFF"
+    path.write_bytes(result.audio)
+    return path
+
+
+class _StallWatch:
+    """Record the longest gap between ticks of a 20 ms timer (the GUI event loop's stalls)."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.worst = 0.0
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(20)
+        self._timer.timeout.connect(self._tick)
+        self._timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last)
+        self._last = now
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def test_offline_transcription_runs_in_another_process_and_cancels(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """PocketSphinx holds the GIL for a whole utterance: on a thread it froze the window."""
+    pytest.importorskip("pocketsphinx")
+    import multiprocessing
+
+    wav = _spoken_wav(tmp_path / "speech.wav", "The quick brown fox jumps over the lazy dog. "
+                      "Narrators read chapters aloud while listeners follow the words.")
+    window = TranscriptEditorWindow(player_sink=NullSink())
+    window.ask_before_closing = False
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.task.finished, timeout=30_000):
+        window.open_media(wav)
+    watch = _StallWatch()
+    qtbot.wait(100)
+    watch.worst = 0.0
+    with qtbot.waitSignal(window.task.finished, timeout=120_000):
+        window.transcribe("offline")
+        assert [p.name for p in multiprocessing.active_children()] == ["studio-transcript-job"]
+    qtbot.wait(60)
+    watch.stop()
+    assert watch.worst < 0.3, f"the GUI stalled for {watch.worst:.2f} s"
+    words = [w.text for w in window.transcript.words()]
+    assert len(words) >= 5  # espeak through the general model: words, if not these ones
+    assert window.transcript.source == "offline"
+    qtbot.waitUntil(lambda: multiprocessing.active_children() == [], timeout=5_000)  # reaped
+
+    # Align words: the same, in a process of its own. (Choosing the engine imports the
+    # ElevenLabs client and asks the keyring once, ~0.5 s: done first, outside the watch.)
+    from studio.ui.transcript.dialogs import engine_default
+
+    engine_default()
+    watch = _StallWatch()
+    with qtbot.waitSignal(window.task.finished, timeout=120_000):
+        window.align_words([s.id for s in window.transcript.segments])
+        assert len(multiprocessing.active_children()) == 1
+    qtbot.wait(60)
+    watch.stop()
+    assert watch.worst < 0.3, f"the GUI stalled for {watch.worst:.2f} s aligning"
+    assert "Aligned the words of" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: multiprocessing.active_children() == [], timeout=5_000)
+
+    # Cancel ends the process; its result never arrives.
+    arrived: list[object] = []
+    window.task.finished.connect(arrived.append)
+    window.transcribe("offline")
+    assert len(multiprocessing.active_children()) == 1
+    with qtbot.waitSignal(window.task.cancelled, timeout=2_000):
+        window.cancel_button.click()
+    assert not window.task.running and window.task.wait(5.0)
+    qtbot.wait(200)
+    assert arrived == [] and multiprocessing.active_children() == []
+    window.shutdown()

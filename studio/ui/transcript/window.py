@@ -76,7 +76,7 @@ from studio.ui.transcript.media import LoadedMedia, load_media
 from studio.ui.transcript.regions import RegionItem, RegionLayer
 from studio.ui.transcript.speakers import SpeakersPanel, swatch
 from studio.ui.transcript.subtitles_view import SubtitlesPanel, split_cue_text
-from studio.ui.transcript.tasks import Task
+from studio.ui.transcript.tasks import ProcessJob, Task
 from studio.ui.transcript.text_view import SegmentListModel, TranscriptTextView, clock
 from studio.ui.waveform import WaveformView
 
@@ -533,7 +533,8 @@ class TranscriptEditorWindow(QMainWindow):
 
     # -- background work -------------------------------------------------------------------------
 
-    def _run(self, label: str, work: Callable[[CancelToken, Callable[[float], None]], Any],
+    def _run(self, label: str,
+             work: Callable[[CancelToken, Callable[[float], None]], Any] | ProcessJob,
              done: Callable[[object], None]) -> None:
         def finished(result: object) -> None:
             disconnect()
@@ -555,7 +556,10 @@ class TranscriptEditorWindow(QMainWindow):
         self.task.cancelled.connect(disconnect)
         self.progress.setValue(0)
         self.statusBar().showMessage(f"{label}…")
-        self.task.start(label, work)
+        if isinstance(work, ProcessJob):  # PocketSphinx holds the GIL: a thread would freeze
+            self.task.start_process(label, work)
+        else:
+            self.task.start(label, work)
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -598,8 +602,14 @@ class TranscriptEditorWindow(QMainWindow):
             return
         media = self.media.path
 
-        def work(cancel: CancelToken, progress: Callable[[float], None]) -> Transcript:
+        def thread_work(cancel: CancelToken, progress: Callable[[float], None]) -> Transcript:
             return _transcribe(engine, media, options, cancel, progress)
+
+        work: Callable[[CancelToken, Callable[[float], None]], Any] | ProcessJob = thread_work
+        if engine != "elevenlabs":
+            from studio.core.transcript.jobs import transcribe_offline_job
+
+            work = ProcessJob(transcribe_offline_job, (str(media),))
 
         def done(result: object) -> None:
             assert isinstance(result, Transcript)
@@ -647,7 +657,7 @@ class TranscriptEditorWindow(QMainWindow):
         ids = list(segment_ids)
         make = self.make_aligner
 
-        def work(cancel: CancelToken, progress: Callable[[float], None]) -> Transcript:
+        def thread_work(cancel: CancelToken, progress: Callable[[float], None]) -> Transcript:
             from studio.core.transcript.align import align_words
 
             aligner = make(engine, media)
@@ -669,6 +679,11 @@ class TranscriptEditorWindow(QMainWindow):
             assert isinstance(result, Transcript)
             self._apply_alignment(result, ids)
 
+        work: Callable[[CancelToken, Callable[[float], None]], Any] | ProcessJob = thread_work
+        if engine != "elevenlabs" and make is _default_aligner:
+            from studio.core.transcript.jobs import align_offline_job
+
+            work = ProcessJob(align_offline_job, (snapshot, ids, str(media)))
         self._run(f"Aligning words of {len(ids)} segment{'s' if len(ids) != 1 else ''}",
                   work, done)
 
