@@ -151,6 +151,20 @@ def test_overlapping_cues_are_trimmed_and_reported(tmp_path) -> None:
     assert len(notes) == 1  # nothing trimmed, nothing said
 
 
+def test_vtt_voices_stay_with_their_cues_when_the_file_is_not_in_time_order(tmp_path) -> None:
+    path = tmp_path / "unsorted.vtt"
+    path.write_text("WEBVTT\n\n00:00:05.000 --> 00:00:07.000\n<v Bob>I am Bob, second in time."
+                    "\n\n00:00:01.000 --> 00:00:03.000\n<v Alice>I am Alice, first in time.\n",
+                    encoding="utf-8")
+    track, voices = load_subtitles(path)
+    assert [(c.text, v) for c, v in zip(track.cues, voices, strict=True)] == [
+        ("I am Alice, first in time.", "Alice"), ("I am Bob, second in time.", "Bob")]
+    t = transcript_from_subtitles(path)
+    names = {s.id: s.name for s in t.speakers}
+    assert [(names[s.speaker_id], s.text.split(",")[0]) for s in t.segments] == [
+        ("Alice", "I am Alice"), ("Bob", "I am Bob")]
+
+
 def test_import_srt_and_vtt_with_voices(tmp_path) -> None:
     (tmp_path / "a.srt").write_text(
         "1\n00:00:01,000 --> 00:00:02,500\nHello <i>there</i>\n\n"

@@ -452,7 +452,10 @@ def load_subtitles(path: str | Path, *, warn: Warn | None = None
     cues: list[Cue] = []
     kept_voices: list[str] = []
     trimmed = 0
-    for i, event in enumerate(sorted(subs, key=lambda e: e.start)):
+    # each event keeps its own voice: sorting a file that is not in time order must not
+    # hand a voice to another cue
+    voiced = [(event, voices[i] if i < len(voices) else "") for i, event in enumerate(subs)]
+    for event, voice in sorted(voiced, key=lambda item: item[0].start):
         text = event.plaintext.strip()
         if fmt == "vtt":
             text = html.unescape(re.sub(r"</?[a-z][^>]*>", "", text))
@@ -464,7 +467,7 @@ def load_subtitles(path: str | Path, *, warn: Warn | None = None
             cues[-1].end = max(cues[-1].start + MIN_SEGMENT_S, start)
             start = max(start, cues[-1].end)
         cues.append(Cue(new_id(), start, max(start + MIN_SEGMENT_S, event.end / 1000), text))
-        kept_voices.append(voices[i] if i < len(voices) else "")
+        kept_voices.append(voice)
     if not cues:
         raise TranscriptFormatError(path, f"has no {fmt.upper()} cues")
     if trimmed:
