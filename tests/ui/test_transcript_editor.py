@@ -557,3 +557,46 @@ def test_offline_transcription_runs_in_another_process_and_cancels(qtbot, tmp_pa
     qtbot.wait(200)
     assert arrived == [] and multiprocessing.active_children() == []
     window.shutdown()
+
+
+def test_opening_a_transcript_or_the_narration_asks_before_dropping_edits(
+        qtbot, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    import studio.core.playback
+
+    other = synthetic(segments=2, seed=7)
+    path = tmp_path / "other.json"
+    path.write_text(tio.dumps(other), encoding="utf-8")
+    t = synthetic()
+    from types import SimpleNamespace
+
+    found = (SimpleNamespace(project=None, store=None), SimpleNamespace(title="One"))
+    window = TranscriptEditorWindow(player_sink=NullSink(), narration=lambda: found)
+    qtbot.addWidget(window)
+    window.set_media(media_from_samples(tone(t.duration or 10.0), RATE, label="x"))
+    window.set_transcript(t)
+    window.doc.edit("Edit", lambda tr: set_segment_text(tr, t.segments[0].id, "My edit"))
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+
+    def question(parent, title, text, *args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return answer[0]
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    monkeypatch.setattr(studio.core.playback, "build_timeline", lambda project, chapter: [1])
+
+    window.open_transcript(path)
+    assert len(asked) == 1
+    assert window.transcript is t and t.segments[0].text == "My edit"
+    assert window.doc.undo_stack.canUndo()
+    window.open_narration()
+    assert len(asked) == 2
+    assert window.transcript is t and t.segments[0].text == "My edit"
+
+    answer[0] = QMessageBox.StandardButton.Yes
+    window.open_transcript(path)
+    assert len(asked) == 3
+    assert [s.text for s in window.transcript.segments] == [s.text for s in other.segments]
+    window.ask_before_closing = False

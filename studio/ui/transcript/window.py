@@ -489,6 +489,8 @@ class TranscriptEditorWindow(QMainWindow):
         except StudioError as exc:
             show_error(self, exc)
             return
+        if not self._may_replace():
+            return
         self.set_transcript(transcript, path if path.suffix.lower() == ".json" else None)
         media = Path(transcript.media) if transcript.media else None
         if media is not None and not media.is_absolute():
@@ -513,6 +515,8 @@ class TranscriptEditorWindow(QMainWindow):
         if not timeline:
             self._report(EditError(f"'{chapter.title}' has no narration yet: generate it "
                                    "first."))
+            return
+        if not self._may_replace():
             return
         transcript = narration_transcript(session.project, chapter)
         self.set_media(narration_media(session.store, chapter, timeline))
