@@ -90,6 +90,15 @@ def test_subtitles_reports_trimmed_overlapping_cues_on_stderr(tmp_path: Path) ->
     assert f"studio: {subs}: 2 overlapping cues were trimmed" in run.stderr.splitlines()
 
 
+def test_a_corrupt_mp3_fails_with_one_line_on_stderr(tmp_path: Path) -> None:
+    # libmpg123 (inside libsndfile) prints "Note: Illegal Audio-MPEG-Header" lines for this
+    media = tmp_path / "corrupt.mp3"
+    media.write_bytes(b"\xff\xfb" + np.random.default_rng(0).bytes(4998))
+    run = studio("transcribe", media, "-o", tmp_path / "t.json", "--engine", "offline")
+    assert run.returncode == 1
+    assert run.stderr.splitlines() == [f"studio: {media}: has no audio stream ffmpeg can read"]
+
+
 def test_transcribe_with_elevenlabs_through_the_fake(fake_eleven, tmp_path: Path) -> None:
     media = tmp_path / "tone.wav"
     sf.write(media, np.zeros(16000, np.float32), 16000)

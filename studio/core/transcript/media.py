@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -67,6 +69,31 @@ def _channels(layout: str) -> int:
     return int(match.group(1)) if match else 1
 
 
+@contextmanager
+def _quiet_c_stderr() -> Iterator[None]:
+    """Send what C libraries write to file descriptor 2 to the null device meanwhile.
+
+    libsndfile's MP3 decoder (libmpg123) prints "Note: Illegal Audio-MPEG-Header" lines
+    straight to the process's stderr for a damaged MP3; our error message says it better.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no fd 2 (a GUI without a console)
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def probe(path: str | Path) -> MediaInfo:
     """Return a media file's size, duration and channels (from its headers: fast).
 
@@ -85,7 +112,8 @@ def probe(path: str | Path) -> MediaInfo:
     try:
         import soundfile as sf
 
-        info = sf.info(str(path))
+        with _quiet_c_stderr():
+            info = sf.info(str(path))
         if info.frames > 0 and info.samplerate > 0:
             return MediaInfo(path, size, info.frames / info.samplerate, info.channels,
                              info.samplerate)
