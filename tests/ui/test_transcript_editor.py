@@ -600,3 +600,92 @@ def test_opening_a_transcript_or_the_narration_asks_before_dropping_edits(
     assert len(asked) == 3
     assert [s.text for s in window.transcript.segments] == [s.text for s in other.segments]
     window.ask_before_closing = False
+
+
+def _editing_window(qtbot) -> TranscriptEditorWindow:  # type: ignore[no-untyped-def]
+    t = synthetic()  # segments 0 and 1 share a speaker
+    window = TranscriptEditorWindow(player_sink=NullSink())
+    window.ask_before_closing = False
+    qtbot.addWidget(window)
+    window.set_media(media_from_samples(tone(t.duration or 10.0), RATE, label="x"))
+    window.set_transcript(t)
+    window.resize(1100, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def _type_into_first_segment(qtbot, window: TranscriptEditorWindow, typed: str) -> str:  # type: ignore[no-untyped-def]
+    first = window.transcript.segments[0]
+    window.text_view.edit_segment(first.id, 0)
+    editor = window.findChild(SegmentEditor)
+    assert editor is not None and window.text_view.is_editing()
+    QTest.keyClicks(editor, typed)
+    return typed + first.text
+
+
+def _close_editor_by_clicking_elsewhere(qtbot, window: TranscriptEditorWindow) -> None:  # type: ignore[no-untyped-def]
+    view = window.text_view
+    last = view.visualRect(window.segment_model.index(window.segment_model.rowCount() - 1))
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, last.center())
+    qtbot.wait(50)
+    assert not view.is_editing()
+
+
+def test_a_structural_edit_commits_the_open_segment_editor_first(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Merge (Ctrl+M), Speaker, region drag: the editor's text is committed before them, and
+    never written, stale, over them afterwards."""
+    window = _editing_window(qtbot)
+    t = window.transcript
+    a, b = t.segments[0], t.segments[1]
+    second = b.text
+    typed = _type_into_first_segment(qtbot, window, "Hello ")
+    window.merge_action.trigger()
+    assert not window.text_view.is_editing()
+    assert t.segments[0].text == typed + " " + second
+    _close_editor_by_clicking_elsewhere(qtbot, window)
+    assert t.segments[0].text == typed + " " + second
+    assert t.segments[0].text.count("Hello") == 1 and len(t.segments) == 5
+    stack = window.doc.undo_stack
+    assert [stack.text(i) for i in range(stack.count())] == ["Edit segment text", "Merge segments"]
+    window.undo()
+    assert [s.text for s in t.segments[:2]] == [typed, second]
+
+    # The speaker menu and a region drag: the typed text stays, the edit too.
+    window.text_view.clearSelection()
+    _type_into_first_segment(qtbot, window, "Again ")
+    window.assign_selected(t.speakers[2].id)
+    _close_editor_by_clicking_elsewhere(qtbot, window)
+    assert t.segments[0].speaker_id == t.speakers[2].id
+    assert t.segments[0].text == "Again " + typed
+    _type_into_first_segment(qtbot, window, "More ")
+    start = t.segments[0].start
+    window._on_region_retimed(a.id, start + 0.1, t.segments[0].end)
+    _close_editor_by_clicking_elsewhere(qtbot, window)
+    assert t.segments[0].start == pytest.approx(start + 0.1)
+    assert t.segments[0].text == "More Again " + typed
+
+
+def test_undo_with_the_segment_editor_open_never_writes_stale_text(qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = _editing_window(qtbot)
+    t = window.transcript
+    original = t.segments[0].text
+    window.doc.edit("Edit", lambda tr: set_segment_text(tr, tr.segments[0].id, "Earlier edit"))
+    typed = _type_into_first_segment(qtbot, window, "Typed ")
+    assert typed == "Typed Earlier edit"
+    window.undo_action.trigger()  # undoes the typing, committed first as its own step
+    _close_editor_by_clicking_elsewhere(qtbot, window)
+    assert t.segments[0].text == "Earlier edit"
+    window.undo()
+    assert t.segments[0].text == original
+    window.redo()
+    window.redo()
+    assert t.segments[0].text == typed  # nothing lost
+
+    # Undone under the editor by other means: the stale text is dropped, not written back.
+    _type_into_first_segment(qtbot, window, "Stale ")
+    window.doc.undo_stack.undo()
+    _close_editor_by_clicking_elsewhere(qtbot, window)
+    assert t.segments[0].text == "Earlier edit"
+    assert window.doc.undo_stack.canRedo()

@@ -253,6 +253,7 @@ class SegmentEditor(QPlainTextEdit):
         super().__init__(parent)
         self.segment_id = segment_id
         self.loaded = False
+        self.original: str | None = None  # the segment's text when the editor opened
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -284,6 +285,7 @@ class SegmentDelegate(QStyledItemDelegate):
         self._option = QTextOption()
         self._option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.editor_cursor: int | None = None  # where the next editor puts its cursor
+        self.open_editor: SegmentEditor | None = None
 
     # -- geometry ------------------------------------------------------------------------------
 
@@ -427,6 +429,8 @@ class SegmentDelegate(QStyledItemDelegate):
         segment: Segment = index.data(SEGMENT_ROLE)
         editor = SegmentEditor(segment.id, parent)
         editor.setFont(option.font)
+        self.open_editor = editor
+        editor.destroyed.connect(lambda _o=None, e=editor: self._forget(e))
         editor.split_requested.connect(lambda offset, e=editor: self._on_split(e, offset))
         return editor
 
@@ -435,7 +439,8 @@ class SegmentDelegate(QStyledItemDelegate):
         # or the user's typing would be thrown away.
         if isinstance(editor, SegmentEditor) and not editor.loaded:
             editor.loaded = True
-            editor.setPlainText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+            editor.original = str(index.data(Qt.ItemDataRole.EditRole) or "")
+            editor.setPlainText(editor.original)
             cursor = editor.textCursor()
             position = self.editor_cursor
             cursor.setPosition(len(editor.toPlainText()) if position is None
@@ -445,10 +450,22 @@ class SegmentDelegate(QStyledItemDelegate):
 
     def setModelData(self, editor: QWidget, model: Any,
                      index: QModelIndex | QPersistentModelIndex) -> None:
-        if isinstance(editor, SegmentEditor):
+        if isinstance(editor, SegmentEditor) and editor.loaded:
             segment = index.data(SEGMENT_ROLE)
-            if segment is not None and editor.toPlainText().strip() != segment.text:
+            if segment is None or segment.id != editor.segment_id \
+                    or segment.text != editor.original:
+                return  # the segment went or changed under the editor: its text is stale
+            if editor.toPlainText().strip() != segment.text:
                 model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
+
+    def _forget(self, editor: SegmentEditor) -> None:
+        if self.open_editor is editor:
+            self.open_editor = None
+
+    def destroyEditor(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex
+                      ) -> None:
+        self._forget(editor)  # type: ignore[arg-type]
+        super().destroyEditor(editor, index)
 
     def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
                              index: QModelIndex | QPersistentModelIndex) -> None:
@@ -599,6 +616,20 @@ class TranscriptTextView(QListView):
     def is_editing(self) -> bool:
         """Return whether a segment's text is open for editing."""
         return self.state() == QAbstractItemView.State.EditingState
+
+    def finish_editing(self) -> None:
+        """Commit the open segment editor's text (one undo step) and close it.
+
+        Every other edit, and undo/redo, calls this first: an editor left open would
+        otherwise write its text, read before that edit, over it when it closes.
+        """
+        editor = self.segment_delegate.open_editor
+        if editor is None or not self.is_editing():
+            return
+        self.segment_delegate.open_editor = None
+        self.commitData(editor)
+        editor.loaded = False  # committed: closing must not commit again
+        self.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
 
     # -- events ------------------------------------------------------------------------------------
 

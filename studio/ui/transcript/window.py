@@ -268,10 +268,20 @@ class TranscriptEditorWindow(QMainWindow):
         self.export_action = a("&Export…", self.choose_export, "Ctrl+E",
                                "Export as TXT, JSON, HTML, SRT or VTT")
         self.close_action = a("&Close", self.close, "Ctrl+W")
-        self.undo_action = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        stack = self.doc.undo_stack
+        # Own actions rather than the stack's: an open segment editor is committed first.
+        self.undo_action = a("&Undo", self.undo)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action = a("&Redo", self.redo)
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        for action, word, can, text_changed in (
+            (self.undo_action, "&Undo", stack.canUndoChanged, stack.undoTextChanged),
+            (self.redo_action, "&Redo", stack.canRedoChanged, stack.redoTextChanged),
+        ):
+            action.setEnabled(False)
+            can.connect(action.setEnabled)
+            text_changed.connect(lambda text, act=action, w=word: act.setText(
+                f"{w} {text}" if text else w))
         self.merge_action = a("&Merge With Next", self.merge_selected, "Ctrl+M",
                               "Merge with the next segment (same speaker only) or cue")
         self.add_action = a("&Add Segment", self.add_at_playhead, "Ctrl+N",
@@ -317,10 +327,9 @@ class TranscriptEditorWindow(QMainWindow):
         toolbar.addSeparator()
         # The menu's actions are named after the step ("Undo Split segment"); on the toolbar
         # that would make the buttons jump about, so they say Undo/Redo and tell the rest.
-        stack = self.doc.undo_stack
         for label, act, can, text_changed in (
-            ("Undo", stack.undo, stack.canUndoChanged, stack.undoTextChanged),
-            ("Redo", stack.redo, stack.canRedoChanged, stack.redoTextChanged),
+            ("Undo", self.undo, stack.canUndoChanged, stack.undoTextChanged),
+            ("Redo", self.redo, stack.canRedoChanged, stack.redoTextChanged),
         ):
             tool = QAction(label, self)
             tool.setEnabled(False)
@@ -412,6 +421,20 @@ class TranscriptEditorWindow(QMainWindow):
         self.stale_label.setToolTip("Their word times are estimates until you press "
                                     "Align words." if stale else "")
 
+    def _finish_editing(self) -> None:
+        """Commit and close an open segment editor: every command calls this first."""
+        self.text_view.finish_editing()
+
+    def undo(self) -> None:
+        """Undo the last edit (an open segment editor's text is committed first)."""
+        self._finish_editing()
+        self.doc.undo_stack.undo()
+
+    def redo(self) -> None:
+        """Redo the last undone edit (an open segment editor's text is committed first)."""
+        self._finish_editing()
+        self.doc.undo_stack.redo()
+
     def _report(self, exc: object) -> None:
         """Show an edit the core refused in the status bar; anything else in a dialog."""
         if isinstance(exc, EditError):
@@ -483,6 +506,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def open_transcript(self, path: str | Path) -> None:
         """Read a transcript file (JSON, SRT, VTT); open its media too when it names one."""
+        self._finish_editing()
         path = Path(path)
         try:
             transcript = tio.load_transcript(path)
@@ -502,6 +526,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def open_narration(self) -> None:
         """Show the transcript of the project's narration of the current chapter."""
+        self._finish_editing()
         from studio.core.playback import build_timeline
         from studio.core.transcript.narration import narration_transcript
         from studio.ui.transcript.media import narration_media
@@ -600,6 +625,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def transcribe(self, engine: str, options: Any = None) -> None:
         """Transcribe the open media in the background; the result replaces the transcript."""
+        self._finish_editing()
         if self.media is None or self.media.path is None:
             return
         if not self._may_replace():
@@ -641,6 +667,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def align_words(self, segment_ids: list[SegmentId] | None = None) -> None:
         """Recompute the word times of edited segments (or ``segment_ids``) in the background."""
+        self._finish_editing()
         if self.media is None or self.media.path is None:
             self._report(EditError("Align words needs the media file the transcript is of."))
             return
@@ -809,6 +836,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def merge_selected(self) -> None:
         """Merge the selected segment (or cue) with the next one; several: merge them all."""
+        self._finish_editing()
         if self._mode == "subtitles":
             ids = self.subtitles.selected_cue_ids()
             if ids:
@@ -839,6 +867,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def delete_selected(self) -> None:
         """Delete the selected segments (or cues)."""
+        self._finish_editing()
         if self._mode == "subtitles":
             cue_ids = self.subtitles.selected_cue_ids()
             if cue_ids:
@@ -871,6 +900,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def add_at_playhead(self) -> None:
         """Add a segment (or cue) over the waveform selection, or in the gap at the playhead."""
+        self._finish_editing()
         if self._mode == "subtitles":
             span = self._new_span([(c.start, c.end) for c in self.doc.subtitles.cues])
             if span is None:
@@ -906,6 +936,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def assign_selected(self, speaker_id: SpeakerId) -> None:
         """Give the selected segments to a speaker."""
+        self._finish_editing()
         ids = self.text_view.selected_segment_ids()
         if not ids:
             return
@@ -951,6 +982,7 @@ class TranscriptEditorWindow(QMainWindow):
                                                 max(0.0, segment.start - 0.1 * span) + span)
 
     def _on_region_retimed(self, item_id: str, start: float, end: float) -> None:
+        self._finish_editing()
         if self._mode == "subtitles":
             self._edit_cues("Retime cue", lambda tr: retime_cue(tr, item_id, start, end))
         else:
@@ -981,6 +1013,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def build_subtitles(self) -> None:
         """Make cues from the transcript under the rules shown (one undo step)."""
+        self._finish_editing()
         try:
             rules = self.subtitles.rules_form.rules()
         except EditError as exc:
@@ -1031,6 +1064,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def save(self) -> bool:
         """Save the transcript as our JSON (asking where, the first time)."""
+        self._finish_editing()
         if self.transcript_path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Save Transcript",
                                                   self._suggested_name("json"),
@@ -1054,6 +1088,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def choose_export(self) -> None:
         """Ask for a file and a format, then export."""
+        self._finish_editing()
         default = "SubRip subtitles (*.srt)" if self._mode == "subtitles" \
             else "Plain text (*.txt)"
         path, chosen = QFileDialog.getSaveFileName(
@@ -1072,6 +1107,7 @@ class TranscriptEditorWindow(QMainWindow):
 
     def export_to(self, path: Path, fmt: str) -> bool:
         """Write the transcript (txt/json/html) or the subtitles (srt/vtt) to ``path``."""
+        self._finish_editing()
         try:
             if fmt in ("srt", "vtt"):
                 track = self.doc.subtitles
