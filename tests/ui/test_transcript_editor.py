@@ -689,3 +689,41 @@ def test_undo_with_the_segment_editor_open_never_writes_stale_text(qtbot) -> Non
     _close_editor_by_clicking_elsewhere(qtbot, window)
     assert t.segments[0].text == "Earlier edit"
     assert window.doc.undo_stack.canRedo()
+
+
+def test_cancelling_an_elevenlabs_transcription_ends_the_request(  # type: ignore[no-untyped-def]
+        fake_eleven, monkeypatch, tmp_path: Path) -> None:
+    import threading
+
+    import soundfile as sf
+
+    from studio.core.errors import Cancelled
+    from studio.ui.transcript.window import _transcribe
+
+    monkeypatch.setenv("ELEVENLABS_API_KEY", "test-key")
+    monkeypatch.setenv("ELEVENLABS_BASE_URL", fake_eleven.base_url)
+    media = tmp_path / "tone.wav"
+    sf.write(media, tone(1.0), RATE)
+    fake_eleven.stall_next(1, 30.0, "speech-to-text")  # the service takes its time
+    cancel = CancelToken()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            _transcribe("elevenlabs", media, None, cancel, lambda f: None)
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not fake_eleven.requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the upload is in flight, its answer stalled
+    started = time.monotonic()
+    cancel.abort()
+    thread.join(5.0)
+    assert not thread.is_alive(), "the request went on after cancelling"
+    assert time.monotonic() - started < 3.0
+    assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)

@@ -14,10 +14,12 @@ only in the ``xi-api-key`` header and never appears in messages.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import mimetypes
 import random
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -166,6 +168,20 @@ class ElevenLabsSpeech:
     def close(self) -> None:
         """Close the HTTP connection pool."""
         self._client.close()
+
+    def abort(self) -> None:
+        """End any request in flight (from another thread), then close the client.
+
+        Closing alone does not wake a thread blocked reading the answer (a socket closed
+        under a ``recv`` stays blocked on Linux): the open connections are shut down first.
+        """
+        pool = getattr(getattr(self._client, "_transport", None), "_pool", None)
+        for connection in list(getattr(pool, "connections", ())):
+            stream = getattr(getattr(connection, "_connection", None), "_network_stream", None)
+            with contextlib.suppress(Exception):
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(Exception):
+            self._client.close()
 
     def __enter__(self) -> ElevenLabsSpeech:
         return self

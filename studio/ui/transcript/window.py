@@ -11,6 +11,7 @@ on the window's undo stack.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1186,7 +1187,23 @@ def _transcribe(engine: str, media: Path, options: Any, cancel: CancelToken,
             raise AuthError("No ElevenLabs API key is set: add one in Settings, or choose the "
                             "offline engine.")
         with ElevenLabsSpeech(key, resolve_base_url(settings)) as client:
-            return client.transcribe(media, options, cancel=cancel)
+            finished = threading.Event()
+
+            def close_on_cancel() -> None:  # a request in flight only ends with its client
+                while not finished.is_set():
+                    if cancel.wait(0.1):
+                        client.abort()
+                        return
+
+            threading.Thread(target=close_on_cancel, name="studio-transcribe-cancel",
+                             daemon=True).start()
+            try:
+                return client.transcribe(media, options, cancel=cancel)
+            except Exception:
+                cancel.raise_if_cancelled("transcription")  # the closed client's error
+                raise
+            finally:
+                finished.set()
     from studio.core.transcript.align import transcribe_offline
 
     return transcribe_offline(media, cancel=cancel, progress=progress)
