@@ -177,7 +177,8 @@ class ElevenLabsSpeech:
         """
         pool = getattr(getattr(self._client, "_transport", None), "_pool", None)
         for connection in list(getattr(pool, "connections", ())):
-            stream = getattr(getattr(connection, "_connection", None), "_network_stream", None)
+            stream: Any = getattr(getattr(connection, "_connection", None), "_network_stream",
+                                  None)
             with contextlib.suppress(Exception):
                 stream.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
         with contextlib.suppress(Exception):
