@@ -99,6 +99,41 @@ def test_built_cues_keep_the_rules_and_parse_independently(rules: SubtitleRules)
     assert "&amp;" in vtt_text and "&lt;incredulity&gt;" in vtt_text
 
 
+def _segments(*parts: tuple[str, float, float]) -> Transcript:
+    t = Transcript(duration=parts[-1][2] + 1)
+    sid = next(iter(add_speaker(t, "Narrator").speakers))
+    for k, (text, start, end) in enumerate(parts):
+        t.segments.append(Segment(SegmentId(f"s{k}"), start, end, sid,  # type: ignore[arg-type]
+                                  text, words_from_text(text, start, end)))
+    return t
+
+
+def test_a_segment_end_leaves_no_one_word_orphan_cue() -> None:
+    # one word more than a full cue, 0.38 s a word, then a pause: the old builder left
+    # "be" alone for 0.38 s
+    text = ("and mr john guess would have been at leisure to consider how much there might "
+            "be")
+    end = 0.38 * len(text.split())
+    track = build_cues(_segments((text, 0.0, end), ("Next one starts here.", end + 1, end + 3)))
+    first = [c for c in track.cues if c.start < end]
+    assert len(first) == 2 and all(len(c.text.split()) >= 5 for c in first)
+    assert " ".join(c.text.replace("\n", " ") for c in first) == text
+    assert not any(track_problems(track))
+
+
+def test_cues_break_at_sentence_ends_rather_than_run_into_the_next_sentence() -> None:
+    text = ("A famished Fox saw some clusters of ripe black grapes hanging from a trellised "
+            "vine. She resorted to all her tricks to get at them, but wearied herself in "
+            "vain, for she could not reach them.")
+    track = build_cues(_segments((text, 0.0, 12.0)))
+    cues = [c.text.replace("\n", " ") for c in track.cues]
+    assert " ".join(cues) == text
+    assert any(c.endswith("vine.") for c in cues)  # not "... vine. She resorted ..."
+    for c in cues:
+        assert re.fullmatch(r"[^.]*\.?", c), c
+    assert not any(problems - {CueProblem.TOO_SHORT} for problems in track_problems(track))
+
+
 def test_each_cue_reports_the_rules_it_breaks() -> None:
     rules = SubtitleRules(max_chars_per_line=10, max_lines=1, min_duration=1.0,
                           max_duration=3.0, min_gap=0.2, max_chars_per_second=5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import math
 import re
 import warnings
 from collections.abc import Callable, Iterable
@@ -206,40 +207,28 @@ def build_cues(t: Transcript, rules: SubtitleRules | None = None, *,
                include_events: bool = False) -> SubtitleTrack:
     """Build cues from a transcript's word times under ``rules``.
 
-    Greedy: words are added to a cue while its text still wraps into the allowed lines and
-    its duration stays under the maximum; a cue also ends at a speaker change, at a pause and
-    (once it is half full) after punctuation. Then short cues are lengthened into the silence
-    after them, and every cue ends at least ``min_gap`` before the next one.
+    The words are cut into runs at speaker changes and pauses; each run is then divided into
+    cues whose text wraps into the allowed lines and whose duration stays under the maximum,
+    choosing among all such divisions (:func:`_divide_run`) the one that breaks at sentence
+    ends (else after punctuation), leaves no one- or two-word orphan and no cue shorter than
+    the minimum duration where it can, and uses few, evenly filled cues. Then short cues are
+    lengthened into the silence after them, and every cue ends at least ``min_gap`` before
+    the next one.
     """
     rules = rules or SubtitleRules()
-    capacity = rules.max_chars_per_line * rules.max_lines
     words = _spoken_words(t, include_events)
     groups: list[list[Word]] = []
-    current: list[Word] = []
+    run: list[Word] = []
     speaker = ""
-    for i, (word, who) in enumerate(words):
-        if current:
-            text = " ".join(w.text for w in [*current, word])
-            fits = wrap_lines(text, rules.max_chars_per_line, rules.max_lines) is not None
-            too_long = word.end - current[0].start > rules.max_duration
-            pause = word.start - current[-1].end >= _PAUSE_BREAK_S
-            if not fits or too_long or pause or who != speaker:
-                groups.append(current)
-                current = []
-        if not current:
+    for word, who in words:
+        if run and (who != speaker or word.start - run[-1].end >= _PAUSE_BREAK_S):
+            groups.extend(_divide_run(run, rules))
+            run = []
+        if not run:
             speaker = who
-        current.append(word)
-        # End early after punctuation once the cue is reasonably full (never mid-phrase).
-        size = len(" ".join(w.text for w in current))
-        next_word = words[i + 1][0] if i + 1 < len(words) else None
-        if next_word is not None and (
-            (_SENTENCE_END.search(word.text) and size >= capacity * 0.35)
-            or (_PUNCTUATION_END.search(word.text) and size >= capacity * 0.6)
-        ):
-            groups.append(current)
-            current = []
-    if current:
-        groups.append(current)
+        run.append(word)
+    if run:
+        groups.extend(_divide_run(run, rules))
 
     cues: list[Cue] = []
     for group in groups:
@@ -249,6 +238,72 @@ def build_cues(t: Transcript, rules: SubtitleRules | None = None, *,
                         "\n".join(lines)))
     _settle_times(cues, rules, t.duration)
     return SubtitleTrack(cues, rules)
+
+
+#: Costs of a division of a run into cues (lower is better): each cue,
+_CUE_COST: Final = 1.0
+#: a break after a comma, colon... rather than a sentence end, a break mid-phrase,
+_PUNCTUATION_BREAK_COST: Final = 0.4
+_MID_PHRASE_BREAK_COST: Final = 1.5
+#: a cue that holds a sentence end and runs on into the next sentence though it did not
+#: start with that first sentence or does not end with the second,
+_STRADDLE_COST: Final = 1.5
+#: a cue of one or two words (an orphan), a cue shorter than the minimum duration,
+_ORPHAN_COST: Final = 2.5
+_SHORT_COST: Final = 1.0
+#: and, times the squared unused fraction of the cue's characters, an unevenly filled cue.
+_EMPTY_COST: Final = 0.3
+
+
+def _divide_run(run: list[Word], rules: SubtitleRules) -> list[list[Word]]:
+    """Divide a run of words (no speaker change or pause inside) into cues at the least cost.
+
+    Dynamic programming over the break points: a cue may hold ``run[i:j]`` if its text wraps
+    and it lasts at most ``max_duration`` (a single word always may).
+    """
+    n = len(run)
+    capacity = rules.max_chars_per_line * rules.max_lines
+    best = [0.0] + [math.inf] * n
+    back = [0] * (n + 1)
+    for i in range(n):
+        if best[i] == math.inf:
+            continue
+        chars = -1
+        lines, line = 1, -1  # greedy filling: the fewest lines the words can wrap into
+        starts_sentence = i == 0 or bool(_SENTENCE_END.search(run[i - 1].text))
+        inner_end = False  # a sentence ends inside run[i:j - 1]
+        for j in range(i + 1, n + 1):
+            word = run[j - 1]
+            if j - 1 > i and _SENTENCE_END.search(run[j - 2].text):
+                inner_end = True
+            chars += len(word.text) + 1
+            if line < 0 or line + 1 + len(word.text) <= rules.max_chars_per_line:
+                line += len(word.text) + 1
+            else:
+                lines, line = lines + 1, len(word.text)
+            duration = word.end - run[i].start
+            if j > i + 1 and (lines > rules.max_lines or line > rules.max_chars_per_line
+                              or duration > rules.max_duration):
+                break  # (wrap_lines finds lines exactly when greedy filling does)
+            cost = _CUE_COST + _EMPTY_COST * (1 - min(chars, capacity) / capacity) ** 2
+            ends_sentence = j == n or bool(_SENTENCE_END.search(word.text))
+            if inner_end and not (starts_sentence and ends_sentence):
+                cost += _STRADDLE_COST
+            if not ends_sentence:
+                cost += _PUNCTUATION_BREAK_COST if _PUNCTUATION_END.search(word.text) \
+                    else _MID_PHRASE_BREAK_COST
+            if j - i <= 2:
+                cost += _ORPHAN_COST
+            if duration < rules.min_duration:
+                cost += _SHORT_COST
+            if best[i] + cost < best[j]:
+                best[j], back[j] = best[i] + cost, i
+    groups: list[list[Word]] = []
+    j = n
+    while j > 0:
+        groups.append(run[back[j]:j])
+        j = back[j]
+    return groups[::-1]
 
 
 def _settle_times(cues: list[Cue], rules: SubtitleRules, duration: float | None) -> None:
