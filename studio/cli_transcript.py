@@ -216,6 +216,6 @@ def cmd_subtitles(args: argparse.Namespace) -> int:
         cue = track.cues[i]
         print(f"cue {i + 1} ({cue.start:.2f}-{cue.end:.2f} s): "
               + ", ".join(sorted(problems)), file=sys.stderr)
-    print(f"Wrote {args.output}: {len(track.cues)} cues"
+    print(f"Wrote {args.output}: {len(track.cues)} cue{'s' if len(track.cues) != 1 else ''}"
           + (f", {len(broken)} breaking a rule" if broken else ", all within the rules"))
     return 0

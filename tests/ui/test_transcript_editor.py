@@ -727,3 +727,30 @@ def test_cancelling_an_elevenlabs_transcription_ends_the_request(  # type: ignor
     assert not thread.is_alive(), "the request went on after cancelling"
     assert time.monotonic() - started < 3.0
     assert len(outcome) == 1 and isinstance(outcome[0], Cancelled)
+
+
+def test_cli_media_wins_over_the_file_the_transcript_names(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import soundfile as sf
+
+    from studio.ui.transcript.window import standalone_window
+
+    named, given = tmp_path / "named.wav", tmp_path / "given.wav"
+    sf.write(named, tone(2.0), RATE)
+    sf.write(given, tone(3.0), RATE)
+    t = synthetic(segments=1)
+    t.media = "named.wav"
+    path = tmp_path / "t.json"
+    path.write_text(tio.dumps(t), encoding="utf-8")
+    window = standalone_window(given, path)
+    qtbot.addWidget(window)
+    window.ask_before_closing = False
+    qtbot.waitUntil(lambda: window.media is not None and not window.task.running,
+                    timeout=20_000)
+    assert window.media is not None and window.media.path == given
+
+    # One cue, said so.
+    window.build_subtitles()
+    assert len(window.doc.subtitles.cues) == 1
+    assert window.statusBar().currentMessage().startswith("Built 1 cue;")
+    assert window.subtitles.summary.text().startswith("1 cue ·")
+    window.shutdown()

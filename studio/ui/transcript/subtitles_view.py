@@ -421,7 +421,8 @@ class SubtitlesPanel(QWidget):
         if not n:
             self.summary.setText("No subtitles yet: press Build from transcript.")
         else:
-            self.summary.setText(f"{n} cues · {n - bad} keep the rules · {bad} break them")
+            self.summary.setText(f"{n} cue{'s' if n != 1 else ''} · {n - bad} keep the rules"
+                                 f" · {bad} break them")
 
     def selected_cue_ids(self) -> list[str]:
         """Return the selected cues' ids in order."""

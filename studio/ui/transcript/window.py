@@ -505,8 +505,9 @@ class TranscriptEditorWindow(QMainWindow):
 
         self._run(f"Opening {path.name}", work, done)
 
-    def open_transcript(self, path: str | Path) -> None:
-        """Read a transcript file (JSON, SRT, VTT); open its media too when it names one."""
+    def open_transcript(self, path: str | Path, open_named_media: bool = True) -> None:
+        """Read a transcript file (JSON, SRT, VTT); open its media too when it names one
+        (unless ``open_named_media`` is false: the caller opens media of its own)."""
         self._finish_editing()
         path = Path(path)
         try:
@@ -520,7 +521,7 @@ class TranscriptEditorWindow(QMainWindow):
         media = Path(transcript.media) if transcript.media else None
         if media is not None and not media.is_absolute():
             media = path.parent / media
-        if self.media is None and media is not None and media.is_file():
+        if open_named_media and self.media is None and media is not None and media.is_file():
             self.open_media(media)
         self.statusBar().showMessage(
             f"Opened {path.name}: {len(transcript.segments)} segments.", 5000)
@@ -1027,7 +1028,9 @@ class TranscriptEditorWindow(QMainWindow):
         self.doc.replace_subtitles("Build subtitles", track)
         self.tabs.setCurrentIndex(1)
         bad = sum(1 for p in track_problems(track) if p)
-        self.statusBar().showMessage(f"Built {len(track.cues)} cues; {bad} break a rule.", 6000)
+        n = len(track.cues)
+        self.statusBar().showMessage(f"Built {n} cue{'s' if n != 1 else ''}; {bad} break a rule.",
+                                     6000)
 
     def _on_rules_edited(self, rules: object) -> None:
         if isinstance(rules, SubtitleRules):
@@ -1252,10 +1255,17 @@ def run_standalone(media: Path | None = None, transcript: Path | None = None) ->
     app.setApplicationVersion(__version__)
     install_excepthooks()
     install_theme()
-    window = TranscriptEditorWindow()
-    if transcript is not None:
-        window.open_transcript(transcript)
-    if media is not None and window.media is None and not window.task.running:
-        window.open_media(media)
+    window = standalone_window(media, transcript)
     window.show()
     return int(app.exec())
+
+
+def standalone_window(media: Path | None, transcript: Path | None) -> TranscriptEditorWindow:
+    """Return the editor on ``transcript`` and ``media``: MEDIA, when given, wins over the
+    file the transcript names."""
+    window = TranscriptEditorWindow()
+    if transcript is not None:
+        window.open_transcript(transcript, open_named_media=media is None)
+    if media is not None:
+        window.open_media(media)
+    return window
