@@ -192,14 +192,15 @@ def wrap_lines(text: str, max_chars: int, max_lines: int) -> list[str] | None:
 # Building cues from a transcript
 
 
-def _spoken_words(t: Transcript, include_events: bool) -> list[tuple[Word, str]]:
-    out: list[tuple[Word, str]] = []
+def _spoken_words(t: Transcript, include_events: bool) -> list[tuple[Word, tuple[str, str]]]:
+    """Return the words to subtitle, each with (speaker, segment): a cue never spans two."""
+    out: list[tuple[Word, tuple[str, str]]] = []
     for segment in t.segments:
         words = [w for w in segment.words if w.type is WordType.WORD
                  or (include_events and w.type is WordType.AUDIO_EVENT)]
         if not words and segment.text.strip():
             words = list(words_from_text(segment.text, segment.start, segment.end))
-        out.extend((w, segment.speaker_id) for w in words)
+        out.extend((w, (segment.speaker_id, segment.id)) for w in words)
     return out
 
 
@@ -207,19 +208,19 @@ def build_cues(t: Transcript, rules: SubtitleRules | None = None, *,
                include_events: bool = False) -> SubtitleTrack:
     """Build cues from a transcript's word times under ``rules``.
 
-    The words are cut into runs at speaker changes and pauses; each run is then divided into
-    cues whose text wraps into the allowed lines and whose duration stays under the maximum,
-    choosing among all such divisions (:func:`_divide_run`) the one that breaks at sentence
-    ends (else after punctuation), leaves no one- or two-word orphan and no cue shorter than
-    the minimum duration where it can, and uses few, evenly filled cues. Then short cues are
-    lengthened into the silence after them, and every cue ends at least ``min_gap`` before
+    The words are cut into runs at segment (and so speaker) changes and pauses; each run is then
+    divided into cues whose text wraps into the allowed lines and whose duration stays under the
+    maximum, choosing among all such divisions (:func:`_divide_run`) the one that breaks at
+    sentence ends (else after punctuation), leaves no one- or two-word orphan and no cue shorter
+    than the minimum duration where it can, and uses few, evenly filled cues. Then short cues
+    are lengthened into the silence after them, and every cue ends at least ``min_gap`` before
     the next one.
     """
     rules = rules or SubtitleRules()
     words = _spoken_words(t, include_events)
     groups: list[list[Word]] = []
     run: list[Word] = []
-    speaker = ""
+    speaker: tuple[str, str] = ("", "")
     for word, who in words:
         if run and (who != speaker or word.start - run[-1].end >= _PAUSE_BREAK_S):
             groups.extend(_divide_run(run, rules))
