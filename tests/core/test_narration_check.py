@@ -159,6 +159,8 @@ def test_most_faulty_real_takes_are_flagged(checks) -> None:
 
 
 def test_the_check_reports_as_json(checks) -> None:
-    data = checks[ADDED].to_json()
+    # A phrase-sized fault: always caught (a one-word one is caught most runs, not all).
+    data = checks[REPEATED].to_json()
     assert data["flagged"] and data["confidence"] >= 0.5
-    assert {"op": "extra", "words": ["old"]} in data["diff"]
+    assert any(d["op"] == "repeated" and set(d["words"]) <= {"there", "were", "seven"}
+               for d in data["diff"])
