@@ -359,6 +359,12 @@ class MainWindow(QMainWindow):
                                                "or adds words (offline)")
         self.narration_check_action.triggered.connect(self._on_narration_check)
         self.tools_menu.addAction(self.narration_check_action)
+        self.tools_menu.addSeparator()
+        for label, dock in (("C&ast Sheet", self.cast_dock),  # type: ignore[attr-defined]
+                            ("&Pronunciation Dictionary", self.lexicon_dock)):  # type: ignore[attr-defined]
+            action = QAction(label, self)
+            action.triggered.connect(lambda _=False, d=dock: (d.show(), d.raise_()))
+            self.tools_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         shortcuts = QAction("&Keyboard Shortcuts", self)
         shortcuts.setShortcut(QKeySequence("F1"))

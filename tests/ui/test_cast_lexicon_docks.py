@@ -148,3 +148,21 @@ def test_the_pronunciation_dock_fits_its_default_width(window: MainWindow, qtbot
     assert _fits(panel.scan_status, viewport)
     assert panel.scan_status.height() >= panel.scan_status.heightForWidth(
         panel.scan_status.width())  # wrapped, all of it shown
+
+
+def test_cast_and_pronunciation_open_from_tools(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Hidden at first (the side column keeps three readable tabs); Tools opens each."""
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("window")  # no layout saved by an earlier test: the first-run layout
+    window = MainWindow(player_sink=NullSink())
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    docks = {n: window.findChild(QDockWidget, n) for n in ("castDock", "lexiconDock")}
+    assert all(d is not None and not d.isVisible() for d in docks.values())
+    labels = {a.text().replace("&", ""): a for a in window.tools_menu.actions()}
+    labels["Cast Sheet"].trigger()
+    qtbot.waitUntil(lambda: not docks["castDock"].visibleRegion().isEmpty())  # type: ignore[union-attr]
+    labels["Pronunciation Dictionary"].trigger()
+    qtbot.waitUntil(lambda: not docks["lexiconDock"].visibleRegion().isEmpty())  # type: ignore[union-attr]

@@ -821,6 +821,7 @@ def install_cast_dock(window: Any) -> CastPanel:
     voices = window.findChild(QDockWidget, "voicesDock")
     if isinstance(voices, QDockWidget):
         window.tabifyDockWidget(voices, dock)
+    dock.hide()  # opened from Tools (or View): five tabs would not fit a laptop's side column
     panel.message.connect(lambda text: window.statusBar().showMessage(text, 10_000))
     window.undo_group.activeStackChanged.connect(lambda _s: panel.set_session(window.session))
     panel.set_session(window.session)
