@@ -7,15 +7,16 @@ cannot lose its place, so it decides which words belong to which audio window be
 PocketSphinx aligns each window precisely.
 
 The real audio's features are computed block by block while it is decoded (26 log mel
-energies per 40 ms: 9.4 MB per hour, against 115 MB of PCM, which stays on disk), synthetic
-audio is turned into features sentence by sentence and dropped, and the DTW is multiscale. A
-rough pass over features averaged 4 frames at a time runs over ~90 s of real audio at a time
-(keeping the first 60 s of its path), against the stretch of synthetic features the path can
-reach from its last kept point; a pass at full resolution then follows the rough path within
-±2 s. Steps go from one real frame to the next while the synthetic position holds or moves on
-by up to three frames, so real pauses of any length and speech up to three times faster than
-the synthetic voice are followed; every path has one step per real frame, so costs compare
-fairly. Time grows linearly with the audio.
+energies per 40 ms as half floats: 4.7 MB per hour, against 115 MB of PCM, which stays on
+disk); synthetic audio is turned into features sentence by sentence and dropped. The DTW is
+multiscale and works block by block (only its paths span the whole audio). A rough
+pass over MFCCs averaged 4 frames at a time runs over ~90 s of real audio at a time (keeping
+the first 60 s of its path) against the stretch of synthetic features the path can reach from
+its last kept point; a pass at full resolution then follows the rough path within ±2 s, 120 s
+at a time. Steps go from one real frame to the next while the synthetic position holds or
+moves on by up to three frames, so real pauses of any length and speech up to three times
+faster than the synthetic voice are followed; every path has one step per real frame, so
+costs compare fairly. Time grows linearly with the audio.
 """
 
 from __future__ import annotations
@@ -41,15 +42,19 @@ _HIGH_HZ: Final = 7600.0
 _RANGE_DB: Final = 50.0  # dynamic range kept below the loud frames
 _POOL: Final = 4  # frames averaged for the rough DTW (160 ms)
 _BAND: Final = 50  # synthetic frames (2 s) either side of the rough path at full resolution
+_STATS_BLOCK: Final = 4096  # frames turned into MFCCs at a time (a multiple of _POOL)
 _LOUD_DB: Final = 30.0  # frames this close to the loud ones are speech
 _BLOCK_S: Final = 90.0  # real audio per block of the rough DTW
 _COMMIT_S: Final = 60.0  # of which the path is kept (the rest is redone by the next block)
+_BAND_BLOCK_S: Final = 120.0  # real audio per block of the full-resolution pass
+_BAND_COMMIT_S: Final = 110.0  # of which the path is kept
 _SYNTH_SPEED: Final = 1.4  # less to synthesise; real speech may be up to 3x faster still
 _SENTENCE_GAP_S: Final = 0.3  # silence put between synthesised sentences
 _SENTENCE_END_RE: Final = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 _MAX_SENTENCE_CHARS: Final = 2000
 
 Floats = npt.NDArray[np.float32]
+LogMel = npt.NDArray[np.float16]
 
 
 class _Token(Protocol):
@@ -98,7 +103,7 @@ class Features:
     win: int = 0
     skip: int = 0
     carry: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
-    parts: list[Floats] = field(default_factory=list)
+    parts: list[LogMel] = field(default_factory=list)
     _window: Floats = field(default_factory=lambda: np.zeros(0, np.float32))
     _mel: Floats = field(default_factory=lambda: np.zeros(0, np.float32))
     _n_fft: int = 0
@@ -127,7 +132,7 @@ class Features:
         frames = data[index] * self._window
         spectrum = np.fft.rfft(frames, self._n_fft)
         power = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
-        self.parts.append(np.log(power @ self._mel + 1.0).astype(np.float32))
+        self.parts.append(np.log(power @ self._mel + 1.0).astype(np.float16))
         self.carry = data[n * self.hop:].copy()
         self.skip = max(0, n * self.hop - len(data))
 
@@ -135,40 +140,73 @@ class Features:
         """Append frames of digital silence (between synthesised sentences)."""
         self(np.zeros(round(seconds * self.rate), np.int16))
 
-    def array(self) -> Floats:
-        """Return the log mel energies so far (one row per frame)."""
-        return np.concatenate(self.parts) if self.parts else np.zeros((0, N_MELS), np.float32)
+    def array(self) -> LogMel:
+        """Return the log mel energies so far (one row per frame; half floats are plenty)."""
+        if len(self.parts) != 1:  # joined once and kept joined: no second copy
+            self.parts = [np.concatenate(self.parts) if self.parts
+                          else np.zeros((0, N_MELS), np.float16)]
+        return self.parts[0]
 
 
-def _floor(logmel: Floats) -> float:
+def _floor(logmel: LogMel) -> float:
     return _peak(logmel) - _RANGE_DB * math.log(10) / 10
 
 
-def _peak(logmel: Floats) -> float:
+def _peak(logmel: LogMel) -> float:
     return float(np.percentile(logmel.max(axis=1), 95))
 
 
-def loud_frames(logmel: Floats) -> npt.NDArray[np.bool_]:
+def loud_frames(logmel: LogMel) -> npt.NDArray[np.bool_]:
     """Return which frames are speech rather than pause (from their level)."""
     if not len(logmel):
         return np.zeros(0, dtype=bool)
     return np.asarray(logmel.max(axis=1) > _peak(logmel) - _LOUD_DB * math.log(10) / 10)
 
 
-def mfcc(logmel: Floats) -> Floats:
-    """Return normalised MFCCs of log mel energies, comparable across voices and levels.
+class Mfcc:
+    """Normalised MFCCs of log mel energies, comparable across voices and levels, by slices.
 
     Energies are floored :data:`_RANGE_DB` below the loud frames (digital silence and a
     noise floor then look alike), and each coefficient is normalised by its mean and
-    deviation over the speech frames (channel and voice differences).
+    deviation over the speech frames (channel and voice differences). Only the statistics
+    are computed up front; coefficients are made for the slice asked for.
     """
-    if not len(logmel):
-        return np.zeros((0, N_CEPS), np.float32)
-    floor = _floor(logmel)
-    ceps = np.maximum(logmel, floor) @ _dct_matrix()
-    loud = loud_frames(logmel)
-    speech = ceps[loud] if np.count_nonzero(loud) > N_CEPS else ceps
-    return ((ceps - speech.mean(axis=0)) / (speech.std(axis=0) + 1e-3)).astype(np.float32)
+
+    def __init__(self, logmel: LogMel) -> None:
+        self.logmel = logmel
+        self.dct = _dct_matrix()
+        self.floor = _floor(logmel) if len(logmel) else 0.0
+        loud = loud_frames(logmel)
+        use_all = np.count_nonzero(loud) <= N_CEPS
+        total = np.zeros(N_CEPS)
+        squares = np.zeros(N_CEPS)
+        count = 0
+        for lo in range(0, len(logmel), _STATS_BLOCK):
+            ceps = self._raw(lo, lo + _STATS_BLOCK).astype(np.float64)
+            if not use_all:
+                ceps = ceps[loud[lo:lo + _STATS_BLOCK]]
+            total += ceps.sum(axis=0)
+            squares += (ceps * ceps).sum(axis=0)
+            count += len(ceps)
+        self.mean = total / max(count, 1)
+        self.scale = 1.0 / (np.sqrt(np.maximum(squares / max(count, 1) - self.mean ** 2, 0.0))
+                            + 1e-3)
+
+    def __len__(self) -> int:
+        return len(self.logmel)
+
+    def _raw(self, lo: int, hi: int) -> Floats:
+        return np.asarray(np.maximum(self.logmel[lo:hi], self.floor).astype(np.float32)
+                          @ self.dct, dtype=np.float32)
+
+    def __call__(self, lo: int, hi: int) -> Floats:
+        """Return the coefficients of frames lo..hi."""
+        return ((self._raw(lo, hi) - self.mean) * self.scale).astype(np.float32)
+
+    def pooled(self) -> Floats:
+        """Return the coefficients averaged :data:`_POOL` frames at a time."""
+        parts = [_pool(self(lo, lo + _STATS_BLOCK)) for lo in range(0, len(self), _STATS_BLOCK)]
+        return np.concatenate(parts) if parts else np.zeros((0, N_CEPS), np.float32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,7 +230,7 @@ def sentences(tokens: Sequence[_Token]) -> list[tuple[int, int]]:
 class Synthetic:
     """Features of the text spoken by espeak-ng and each token's synthetic (start, end)."""
 
-    features: Floats
+    features: LogMel
     starts: npt.NDArray[np.float64]
     ends: npt.NDArray[np.float64]
 
@@ -322,15 +360,15 @@ def _blocked_path(real: Floats, synth: Floats, cancel: CancelToken | None
     return np.minimum(np.maximum.accumulate(path), m - 1)
 
 
-def _band_path(real: Floats, synth: Floats, centre: npt.NDArray[np.int64]
-               ) -> npt.NDArray[np.int32]:
-    """DTW restricted to a band of synthetic frames around ``centre`` (one per real frame)."""
+def _band_block(real: Floats, synth: Floats, low: npt.NDArray[np.int64], start: int,
+                open_end: bool) -> npt.NDArray[np.int64]:
+    """DTW of real frames against a band of synthetic ones starting at ``low`` per row.
+
+    The path starts at synthetic frame ``start`` (inside the first row's band) and ends at the
+    last synthetic frame, or anywhere in the last row if ``open_end``.
+    """
     n, m = len(real), len(synth)
     width = 2 * _BAND + 1
-    low = np.clip(centre - _BAND, 0, max(0, m - width)).astype(np.int64)
-    low = np.maximum.accumulate(low)
-    for i in range(1, n):  # the band may not run ahead of the path's fastest pace
-        low[i] = min(low[i], low[i - 1] + 3)
     inf = np.float32(np.inf)
     steps = np.zeros((n, width), np.uint8)
     cost = np.full(width + 3 + 4, inf, np.float32)  # 3 on the left, room for a shift
@@ -343,8 +381,9 @@ def _band_path(real: Floats, synth: Floats, centre: npt.NDArray[np.int64]
             diff = synth[index] - real[i:i + rows, None, :]
             local = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)).astype(np.float32)
         c = local[i % rows]
-        if i == 0:  # the path starts at (0, 0)
-            cost[3] = c[0]
+        if i == 0:
+            first = min(max(start - int(low[0]), 0), width - 1)
+            cost[3 + first] = c[first]
             continue
         shift = int(low[i] - low[i - 1])  # 0..3
         view = cost[shift:shift + width + 3]
@@ -356,34 +395,63 @@ def _band_path(real: Floats, synth: Floats, centre: npt.NDArray[np.int64]
         cost[:3] = inf
         cost[3:3 + width] = best
         cost[3 + width:] = inf
-    t = width - 1 if low[-1] + width >= m else int(np.argmin(cost[3:3 + width]))
-    if not np.isfinite(cost[3 + t]):
-        t = int(np.argmin(cost[3:3 + width]))
-    path = np.empty(n, np.int32)
+    last = min(width - 1, m - 1 - int(low[-1]))
+    t = last if not open_end and np.isfinite(cost[3 + last]) else int(
+        np.argmin(cost[3:3 + width]))
+    path = np.empty(n, np.int64)
     for i in range(n - 1, -1, -1):
         j = int(low[i]) + t
         path[i] = j
         if i:
-            t = j - int(steps[i, t]) - int(low[i - 1])
-            t = min(max(t, 0), width - 1)
+            t = min(max(j - int(steps[i, t]) - int(low[i - 1]), 0), width - 1)
     return path
 
 
-def warp(real: Floats, synth: Floats, cancel: CancelToken | None = None
+def _band_path(ours: Mfcc, theirs: Mfcc, centre: npt.NDArray[np.int64],
+               cancel: CancelToken | None) -> npt.NDArray[np.int32]:
+    """DTW within a band of synthetic frames around ``centre`` (one per real frame), a block
+    of real frames at a time (the path of each block is kept up to where the next starts)."""
+    n, m = len(ours), len(theirs)
+    width = 2 * _BAND + 1
+    low = np.clip(centre - _BAND, 0, max(0, m - width)).astype(np.int64)
+    low = np.maximum.accumulate(low)
+    for i in range(1, n):  # the band may not run ahead of the path's fastest pace
+        low[i] = min(low[i], low[i - 1] + 3)
+    path = np.zeros(n, np.int32)
+    block = round(_BAND_BLOCK_S / HOP_S)
+    commit = round(_BAND_COMMIT_S / HOP_S)
+    i0, j0 = 0, 0
+    while i0 < n:
+        if cancel is not None:
+            cancel.raise_if_cancelled("alignment")
+        final = n - i0 <= block
+        i1 = n if final else i0 + block
+        s0, s1 = int(low[i0]), min(m, int(low[i1 - 1]) + width)
+        part = _band_block(ours(i0, i1), theirs(s0, s1), low[i0:i1] - s0, j0 - s0,
+                           open_end=not final) + s0
+        keep = (i1 - i0) if final else commit
+        path[i0:i0 + keep] = part[:keep]
+        if final:
+            break
+        i0, j0 = i0 + keep, int(part[keep])
+    return path
+
+
+def warp(real: LogMel, synth: LogMel, cancel: CancelToken | None = None
          ) -> npt.NDArray[np.int32]:
     """Return, for each real frame, the synthetic frame it matches (monotonic).
 
     Multiscale: a DTW over features pooled :data:`_POOL` frames at a time finds the way
     (block by block), then a DTW at full resolution follows it within :data:`_BAND` frames.
     """
-    real, synth = mfcc(real), mfcc(synth)
-    n, m = len(real), len(synth)
+    ours, theirs = Mfcc(real), Mfcc(synth)
+    n, m = len(ours), len(theirs)
     if not n or not m:
         return np.zeros(n, np.int32)
-    rough = _blocked_path(_pool(real), _pool(synth), cancel)
+    rough = _blocked_path(ours.pooled(), theirs.pooled(), cancel)
     centre = rough[np.minimum(np.arange(n) // _POOL, len(rough) - 1)].astype(np.int64) \
         * _POOL + _POOL // 2
-    path = _band_path(real, synth, centre)
+    path = _band_path(ours, theirs, centre, cancel)
     return np.minimum(np.maximum.accumulate(path), m - 1)
 
 
@@ -417,4 +485,5 @@ def real_times(path: npt.NDArray[np.int32], synthetic: Synthetic
     return starts.astype(np.float64), np.maximum(ends, starts).astype(np.float64)
 
 
-__all__ = ["HOP_S", "Features", "Synthetic", "real_times", "sentences", "synthesise", "warp"]
+__all__ = ["HOP_S", "Features", "Mfcc", "Synthetic", "real_times", "sentences", "synthesise",
+           "warp"]
