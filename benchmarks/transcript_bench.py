@@ -1,11 +1,16 @@
 """Offline alignment on long audio: speed (seconds of audio per CPU second) and peak memory.
 
 Builds 2, 10 and 30 minutes of espeak-ng speech from the bundled sample book (its paragraphs
-repeated), aligns the known text with PocketSphinx in anchored chunks, and compares word
-starts with espeak's own word events. Each length runs in a fresh process so its peak memory
-(ru_maxrss) is its own. CPU counts this process and its ffmpeg decoder.
+repeated), aligns the known text (DTW anchors, then PocketSphinx chunk by chunk), and compares
+word starts with espeak's own word events. Each length runs in a fresh process so its peak
+memory (ru_maxrss) is its own. CPU counts this process (espeak-ng synthesis included) and its
+ffmpeg decoder.
 
-    .venv/bin/python benchmarks/transcript_bench.py [MINUTES ...]
+The aligner's DTW speaks the text with espeak-ng's en-us voice, so speech in that same voice
+flatters it; ``--voice`` reads the book in another espeak voice (e.g. ``en-gb-x-rp+f3``,
+a British female variant) to see how the anchors hold up when the voices differ.
+
+    .venv/bin/python benchmarks/transcript_bench.py [--voice VOICE] [MINUTES ...]
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ def _paragraphs() -> list[str]:
             if p.strip() and not p.lstrip().startswith(("#", "*"))]
 
 
-def _make(path: Path, seconds: float) -> tuple[str, list[float]]:
+def _make(path: Path, seconds: float, voice: str = "en-us") -> tuple[str, list[float]]:
     import numpy as np
     import soundfile as sf
 
@@ -46,7 +51,7 @@ def _make(path: Path, seconds: float) -> tuple[str, list[float]]:
         while clock < seconds:
             text = paragraphs[i % len(paragraphs)]
             i += 1
-            result = engine.synthesize(SpeechRequest(text, "en-us", MODEL_ID))
+            result = engine.synthesize(SpeechRequest(text, voice, MODEL_ID))
             pcm, rate = audio.decode(result.audio, result.format)
             out.write(np.rint(pcm * 32767).astype(np.int16))
             out.write(gap)
@@ -56,7 +61,7 @@ def _make(path: Path, seconds: float) -> tuple[str, list[float]]:
     return "\n\n".join(texts), starts
 
 
-def run_one(minutes: float) -> dict[str, float]:
+def run_one(minutes: float, voice: str = "en-us") -> dict[str, float]:
     """Build and align ``minutes`` of speech in this process; return the figures."""
     import numpy as np
 
@@ -64,7 +69,7 @@ def run_one(minutes: float) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "speech.wav"
-        text, starts = _make(path, minutes * 60)
+        text, starts = _make(path, minutes * 60, voice)
         import soundfile as sf
 
         duration = sf.info(str(path)).duration
@@ -95,20 +100,25 @@ def run_one(minutes: float) -> dict[str, float]:
 
 def main() -> None:
     """Run each length in its own process and print a table."""
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        print(json.dumps(run_one(float(sys.argv[2]))))
+    args = sys.argv[1:]
+    voice = "en-us"
+    if len(args) >= 2 and args[0] == "--voice":
+        voice, args = args[1], args[2:]
+    if len(args) == 2 and args[0] == "--one":
+        print(json.dumps(run_one(float(args[1]), voice)))
         return
-    lengths = [float(a) for a in sys.argv[1:]] or [2.0, 10.0, 30.0]
+    lengths = [float(a) for a in args] or [2.0, 10.0, 30.0]
+    print(f"voice {voice}")
     print(f"{'audio':>8} {'words':>6} {'CPU s':>7} {'x RT':>6} {'peak MB':>8} "
           f"{'median':>7} {'p95':>6} {'missed':>6}")
     for minutes in lengths:
-        proc = subprocess.run([sys.executable, __file__, "--one", str(minutes)],
+        proc = subprocess.run([sys.executable, __file__, "--voice", voice, "--one", str(minutes)],
                               capture_output=True, text=True, check=True, cwd=ROOT)
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"{r['minutes']:>6.1f} m {r['words']:>6} {r['cpu_s']:>7.1f} "
               f"{r['x_realtime_cpu']:>5.1f}x {r['peak_rss_mb']:>8.1f} "
               f"{r['median_start_error_ms']:>5.0f}ms {r['p95_start_error_ms']:>4.0f}ms "
-              f"{r['unaligned_words']:>6}")
+              f"{r['unaligned_words']:>6}", flush=True)
 
 
 if __name__ == "__main__":
