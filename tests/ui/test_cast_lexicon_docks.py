@@ -117,7 +117,9 @@ def test_the_pronunciation_dock_fits_its_default_width(window: MainWindow, qtbot
     from PySide6.QtWidgets import QAbstractButton, QTableWidget
 
     panel = window.lexicon_panel  # type: ignore[attr-defined]
+    window.lexicon_dock.show()  # type: ignore[attr-defined]  # hidden until opened (Tools)
     window.lexicon_dock.raise_()  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: not window.lexicon_dock.visibleRegion().isEmpty())  # type: ignore[attr-defined]
     for rule in (PronunciationRule("Netherfield", "alias", "Nether field"),
                  PronunciationRule("Netherfield Park", "alias", "NP"),
                  PronunciationRule("Bennet", "phoneme", "ˈbɛnɪt", alphabet="ipa")):
