@@ -12,13 +12,11 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QListView,
     QMainWindow,
     QMenu,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -39,6 +37,7 @@ from studio.ui.errors import show_error
 from studio.ui.export_dialog import ExportDialog
 from studio.ui.find_replace import install_find_replace
 from studio.ui.models import BlockListModel
+from studio.ui.panels import add_side_dock
 from studio.ui.panels.chapters import ChapterOrderModel, ChaptersPanel
 from studio.ui.panels.history import HistoryPanel
 from studio.ui.panels.queue import QueuePanel
@@ -155,19 +154,8 @@ class MainWindow(QMainWindow):
         self.voices_panel = VoicesPanel(self.selected_blocks, self._engine_voices,
                                         sink=self._player_sink)
         self.history_panel = HistoryPanel()
-        for title, name, widget in (("Voices", "voicesDock", self.voices_panel),
-                                    ("History", "historyDock", self.history_panel)):
-            dock = QDockWidget(title, self)
-            dock.setObjectName(name)
-            # Scrollable, so the side panels never force the window taller than a laptop
-            # screen (at 1280x800 the status bar and player stay on screen).
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setFrameShape(QFrame.Shape.NoFrame)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(widget)
-            dock.setWidget(scroll)
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        add_side_dock(self, "Voices", "voicesDock", self.voices_panel)
+        add_side_dock(self, "History", "historyDock", self.history_panel)
         self.queue_panel = QueuePanel()
         self.queue_dock = QDockWidget("Queue", self)
         self.queue_dock.setObjectName("queueDock")

@@ -23,16 +23,13 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QDoubleSpinBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QStyle,
     QStyleOptionComboBox,
     QStylePainter,
@@ -55,7 +52,8 @@ from studio.ui import commands
 from studio.ui.background import BackgroundCall
 from studio.ui.cast_commands import ApplyCastCommand
 from studio.ui.errors import show_error
-from studio.ui.panels.voices import _SETTINGS
+from studio.ui.panels import add_side_dock
+from studio.ui.panels.voices import add_setting_rows
 from studio.ui.player import OutputSink
 from studio.ui.preview import VoicePreviewer
 from studio.ui.session import ProjectSession
@@ -258,18 +256,9 @@ class CastPanel(QWidget):
 
         # The selected character's voice (once cast): alias and settings, as in Voices.
         self.alias = QLineEdit()
-        self.spins: dict[str, QDoubleSpinBox] = {}
         form = QFormLayout()
         form.addRow("Alias", self.alias)
-        for name, label, lo, hi, step in _SETTINGS:
-            spin = QDoubleSpinBox()
-            spin.setRange(lo, hi)
-            spin.setSingleStep(step)
-            spin.setDecimals(2)
-            self.spins[name] = spin
-            form.addRow(label, spin)
-        self.boost = QCheckBox("Speaker boost")
-        form.addRow("", self.boost)
+        self.spins, self.boost = add_setting_rows(form)
         self.voice_apply = QPushButton("Apply")
         self.voice_apply.setToolTip("Change this character's voice settings (their lines "
                                     "become stale)")
@@ -807,20 +796,7 @@ def install_cast_dock(window: Any) -> CastPanel:
 
     panel = CastPanel(window._engine_voices, engine_name, lambda: window.blocks_model.chapter,
                       window.select_paragraph, sink=window._player_sink)
-    dock = QDockWidget("Cast", window)
-    dock.setObjectName("castDock")
-    # Scrollable, as the other side panels: the dock never forces the window taller than
-    # a laptop screen.
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setWidget(panel)
-    dock.setWidget(scroll)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    voices = window.findChild(QDockWidget, "voicesDock")
-    if isinstance(voices, QDockWidget):
-        window.tabifyDockWidget(voices, dock)
+    dock = add_side_dock(window, "Cast", "castDock", panel, beside="voicesDock")
     dock.hide()  # opened from Tools (or View): five tabs would not fit a laptop's side column
     panel.message.connect(lambda text: window.statusBar().showMessage(text, 10_000))
     window.undo_group.activeStackChanged.connect(lambda _s: panel.set_session(window.session))

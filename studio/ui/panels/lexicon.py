@@ -26,17 +26,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDockWidget,
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QStyle,
     QTableWidget,
     QTableWidgetItem,
@@ -55,6 +52,7 @@ from studio.core.preview import preview_text, rule_preview
 from studio.ui import cast_commands as cc
 from studio.ui.background import BackgroundCall
 from studio.ui.errors import show_error
+from studio.ui.panels import add_side_dock
 from studio.ui.player import OutputSink
 from studio.ui.preview import VoicePreviewer
 from studio.ui.session import ProjectSession
@@ -753,20 +751,7 @@ class LexiconPanel(QWidget):
 def install_lexicon_dock(window: Any) -> LexiconPanel:
     """Add the Pronunciation dock to ``window`` (a tab beside Voices)."""
     panel = LexiconPanel(window.select_paragraph, sink=window._player_sink)
-    dock = QDockWidget("Pronunciation", window)
-    dock.setObjectName("lexiconDock")
-    # Scrollable, as the other side panels: the dock never forces the window taller than
-    # a laptop screen.
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setWidget(panel)
-    dock.setWidget(scroll)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    voices = window.findChild(QDockWidget, "voicesDock")
-    if isinstance(voices, QDockWidget):
-        window.tabifyDockWidget(voices, dock)
+    dock = add_side_dock(window, "Pronunciation", "lexiconDock", panel, beside="voicesDock")
     dock.hide()  # opened from Tools (or View): five tabs would not fit a laptop's side column
     panel.message.connect(lambda text: window.statusBar().showMessage(text, 10_000))
     window.undo_group.activeStackChanged.connect(lambda _s: panel.set_session(window.session))

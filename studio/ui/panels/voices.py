@@ -53,6 +53,24 @@ _SETTINGS = (
     ("style", "Style", 0.0, 1.0, 0.05),
 )
 
+def add_setting_rows(form: QFormLayout) -> tuple[dict[str, QDoubleSpinBox], QCheckBox]:
+    """Add a voice's settings (volume, speed, stability, ...) and speaker boost to ``form``.
+
+    Return the spin boxes by field name, and the speaker boost box.
+    """
+    spins: dict[str, QDoubleSpinBox] = {}
+    for name, label, lo, hi, step in _SETTINGS:
+        spin = QDoubleSpinBox()
+        spin.setRange(lo, hi)
+        spin.setSingleStep(step)
+        spin.setDecimals(2)
+        spins[name] = spin
+        form.addRow(label, spin)
+    boost = QCheckBox("Speaker boost")
+    form.addRow("", boost)
+    return spins, boost
+
+
 #: The settings "Override settings…" may change (what reaches the engine; not the volume).
 OVERRIDE_FIELDS = ("speed", "stability", "similarity", "style", "speaker_boost")
 _OVERRIDE_SUFFIX = re.compile(r" \(override \d+\)$")
@@ -174,19 +192,10 @@ class VoicesPanel(QWidget):
         self.alias = QLineEdit()
         self.engine_voice = QLineEdit()
         self.engine_voice.setReadOnly(True)
-        self.spins: dict[str, QDoubleSpinBox] = {}
         form = QFormLayout()
         form.addRow("Alias", self.alias)
         form.addRow("Engine voice", self.engine_voice)
-        for name, label, lo, hi, step in _SETTINGS:
-            spin = QDoubleSpinBox()
-            spin.setRange(lo, hi)
-            spin.setSingleStep(step)
-            spin.setDecimals(2)
-            self.spins[name] = spin
-            form.addRow(label, spin)
-        self.boost = QCheckBox("Speaker boost")
-        form.addRow("", self.boost)
+        self.spins, self.boost = add_setting_rows(form)
         self.apply_button = QPushButton("Apply")
         self.apply_button.clicked.connect(self.apply)
         self.assign_button = QPushButton("Assign to selection")
