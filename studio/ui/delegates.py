@@ -195,6 +195,23 @@ def status_colour(status: object, palette: QPalette) -> QColor:
     return colours.get(status, colours[BlockStatus.UNCONVERTED])
 
 
+
+def lay_out_lines(layout: QTextLayout, width: float) -> float:
+    """Break ``layout``'s text into lines ``width`` wide, one under another (cached for
+    painting); return the height they take."""
+    layout.setCacheEnabled(True)
+    layout.beginLayout()
+    y = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        line.setPosition(QPointF(0.0, y))
+        y += line.height()
+    layout.endLayout()
+    return y
+
 class ChapterDelegate(QStyledItemDelegate):
     """Paint a chapter's title (elided) with its conversion progress right-aligned."""
 
@@ -362,17 +379,7 @@ class BlockDelegate(QStyledItemDelegate):
                 formats.append(fr)
         if formats:
             layout.setFormats(formats)
-        layout.setCacheEnabled(True)
-        layout.beginLayout()
-        y = 0.0
-        while True:
-            line = layout.createLine()
-            if not line.isValid():
-                break
-            line.setLineWidth(width)
-            line.setPosition(QPointF(0, y))
-            y += line.height()
-        layout.endLayout()
+        y = lay_out_lines(layout, width)
         chip_rects = [(r.adjusted(0, 1, 0, -1), chip) for chip in display.chips
                       for r in _range_rects(layout, chip.start, chip.end)]
         icon_rects = [r.adjusted(0, 1, 0, -1) for chip in display.chips

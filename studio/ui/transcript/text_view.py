@@ -51,6 +51,7 @@ from PySide6.QtWidgets import (
 
 from studio.core.errors import EditError
 from studio.core.transcript.model import Segment, SegmentId, Speaker, WordType, set_segment_text
+from studio.ui.delegates import lay_out_lines
 from studio.ui.theme import is_dark
 from studio.ui.transcript.document import TranscriptDocument
 
@@ -325,17 +326,7 @@ class SegmentDelegate(QStyledItemDelegate):
         text_width = max(40, width - m.gutter - 10 - 8)
         layout = QTextLayout(segment.text or " ", font)
         layout.setTextOption(self._option)
-        layout.setCacheEnabled(True)
-        layout.beginLayout()
-        y = 0.0
-        while True:
-            line = layout.createLine()
-            if not line.isValid():
-                break
-            line.setLineWidth(text_width)
-            line.setPosition(QPointF(0.0, y))
-            y += line.height()
-        layout.endLayout()
+        y = lay_out_lines(layout, text_width)
         top = PAD + (m.header if header else 0)
         result = _RowLayout(layout, int(top + y + PAD + 0.999), top, y)
         self._cache[key] = result
