@@ -6,9 +6,10 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from studio.cli_render import chapter_ranges
 from studio.core.errors import Cancelled, CancelToken, ProjectBusyError, StudioError
@@ -29,6 +30,8 @@ from studio.core.export import (
 from studio.core.export.options import AAC_BITRATES, MP3_BITRATES
 from studio.core.model import ChapterId, Project
 from studio.core.store import ProjectStore
+
+R = TypeVar("R")
 
 
 def _seconds(text: str) -> float:
@@ -203,6 +206,27 @@ def _interrupts(cancel: CancelToken) -> dict[int, Any]:
     return {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
+def _run_with_progress(args: argparse.Namespace, run: Callable[[Any, CancelToken], R]
+                       ) -> R | None:
+    """Run ``run(bar, cancel)`` with a progress bar, Ctrl+C (or SIGTERM) cancelling it.
+
+    Return its result, or None when it was cancelled (said on stderr; nothing written).
+    """
+    cancel = CancelToken()
+    bar = _Bar(sys.stdout.isatty() and not args.json)
+    previous = _interrupts(cancel)
+    try:
+        return run(bar, cancel)
+    except Cancelled:
+        bar.close()
+        print("studio: export cancelled; nothing was written", file=sys.stderr)
+        return None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        bar.close()
+
+
 def _result_json(result: ExportResult) -> dict[str, Any]:
     return {
         "target": str(result.target),
@@ -261,19 +285,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         for warning in plan.warnings:
             print(f"studio: warning: {warning}", file=sys.stderr)
         _check_output(args, options.layout, [f.name for f in plan.files])
-        cancel = CancelToken()
-        bar = _Bar(sys.stdout.isatty() and not args.json)
-        previous = _interrupts(cancel)
-        try:
-            result = run_export(plan, store.load_take_audio, bar, cancel)
-        except Cancelled:
-            bar.close()
-            print("studio: export cancelled; nothing was written", file=sys.stderr)
+        result = _run_with_progress(
+            args, lambda bar, cancel: run_export(plan, store.load_take_audio, bar, cancel))
+        if result is None:
             return 130
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            bar.close()
     for warning in result.warnings[len(plan.warnings):]:
         print(f"studio: warning: {warning}", file=sys.stderr)
     try:
@@ -311,19 +326,10 @@ def _cmd_read_along(args: argparse.Namespace) -> int:
                                allow_missing=args.allow_missing)
         for warning in plan.warnings:
             print(f"studio: warning: {warning}", file=sys.stderr)
-        cancel = CancelToken()
-        bar = _Bar(sys.stdout.isatty() and not args.json)
-        previous = _interrupts(cancel)
-        try:
-            result = run_read_along(plan, store.load_take_audio, bar, cancel)
-        except Cancelled:
-            bar.close()
-            print("studio: export cancelled; nothing was written", file=sys.stderr)
+        result = _run_with_progress(
+            args, lambda bar, cancel: run_read_along(plan, store.load_take_audio, bar, cancel))
+        if result is None:
             return 130
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            bar.close()
     sentences = sum(c.sentences for c in result.chapters)
     if args.json:
         print(json.dumps({"target": str(result.target), "chapters": len(result.chapters),
