@@ -175,6 +175,46 @@ def error_from_response(response: httpx.Response) -> EngineError:
     return RequestInvalid(f"ElevenLabs refused the request (HTTP {status}: {message or code})")
 
 
+def new_client(base_url: str, api_key: str, timeout: float,
+               transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """Return the HTTP client every ElevenLabs client of the app uses (key in a header)."""
+    return httpx.Client(
+        base_url=base_url,
+        headers={"xi-api-key": api_key, "user-agent": f"NarratorStudio/{__version__}"},
+        timeout=httpx.Timeout(timeout, connect=15.0),
+        transport=transport,
+        follow_redirects=False,
+    )
+
+
+def backoff_delay(attempt: int, error: EngineError, base: float, cap: float) -> float:
+    """Return how long to wait before retry ``attempt + 1``: the server's hint, else an
+    exponential backoff with jitter, never over ``cap``."""
+    hinted = getattr(error, "retry_after", None)
+    if hinted is not None:
+        return float(min(hinted, cap))
+    return float(min(cap, base * (2**attempt)) * (0.5 + random.random() / 2))
+
+
+def transport_error(exc: httpx.TransportError, attempt: int, max_retries: int,
+                    base_url: str) -> EngineError:
+    """Return the retryable error for a failed connection or a timeout.
+
+    Raises:
+        EngineUnavailable: nothing answers at ``base_url`` after a couple of quick tries.
+    """
+    if isinstance(exc, httpx.TimeoutException):
+        return ServiceError("ElevenLabs did not answer in time; retrying")
+    if isinstance(exc, httpx.ConnectError):
+        if attempt >= min(max_retries, 2):
+            raise EngineUnavailable(
+                f"Could not reach ElevenLabs at {base_url}: check your connection "
+                "(or use the offline engine)."
+            ) from None
+        return ServiceError("could not connect to ElevenLabs")
+    return ServiceError(f"the connection to ElevenLabs failed ({type(exc).__name__})")
+
+
 def _word_timings(timings: CharTimings) -> tuple[WordTiming, ...]:
     """Group character timings into words (runs of non-space characters)."""
     words: list[WordTiming] = []
@@ -326,13 +366,7 @@ class ElevenLabsEngine:
         self.concurrency_limit: int | None = None  # from "maximum-concurrent-requests"
         #: engine dictionary id -> the project's name for it, for errors that name it
         self.dictionary_names: dict[str, str] = {}
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            headers={"xi-api-key": api_key, "user-agent": f"NarratorStudio/{__version__}"},
-            timeout=httpx.Timeout(timeout, connect=15.0),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._client = new_client(self.base_url, api_key, timeout, transport)
 
     def __repr__(self) -> str:
         return f"ElevenLabsEngine(base_url={self.base_url!r})"
@@ -344,11 +378,7 @@ class ElevenLabsEngine:
     # -- transport -------------------------------------------------------------------------
 
     def _delay(self, attempt: int, error: EngineError) -> float:
-        hinted = getattr(error, "retry_after", None)
-        if hinted is not None:
-            return float(min(hinted, self.backoff_cap))
-        base = min(self.backoff_cap, self.backoff_base * (2**attempt))
-        return float(base * (0.5 + random.random() / 2))
+        return backoff_delay(attempt, error, self.backoff_base, self.backoff_cap)
 
     def _send(
         self,
@@ -389,18 +419,9 @@ class ElevenLabsEngine:
                 if isinstance(exc, RateLimited) and exc.concurrency and not self.retry_concurrency:
                     raise
                 error: EngineError = exc
-            except httpx.TimeoutException:
-                error = ServiceError("ElevenLabs did not answer in time; retrying")
-            except httpx.ConnectError:
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 # Nothing listening or no route: a couple of quick retries, then say so.
-                if attempt >= min(self.max_retries, 2):
-                    raise EngineUnavailable(
-                        f"Could not reach ElevenLabs at {self.base_url}: check your connection "
-                        "(or use the offline engine)."
-                    ) from None
-                error = ServiceError("could not connect to ElevenLabs")
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                error = ServiceError(f"the connection to ElevenLabs failed ({type(exc).__name__})")
+                error = transport_error(exc, attempt, self.max_retries, self.base_url)
             if attempt >= self.max_retries:
                 raise type(error)(str(error).replace("; retrying", "") + " (gave up after "
                                   f"{attempt + 1} attempts)") from None

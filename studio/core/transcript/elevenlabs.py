@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import mimetypes
-import random
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -28,16 +27,19 @@ from typing import IO, Any, Final
 
 import httpx
 
-from studio import __version__
 from studio.core.engines import (
     AuthError,
     EngineError,
-    EngineUnavailable,
     RateLimited,
     RequestInvalid,
     ServiceError,
 )
-from studio.core.engines.elevenlabs import error_from_response
+from studio.core.engines.elevenlabs import (
+    backoff_delay,
+    error_from_response,
+    new_client,
+    transport_error,
+)
 from studio.core.errors import CancelToken
 from studio.core.settings import DEFAULT_BASE_URL
 from studio.core.transcript.align import AlignedWord
@@ -154,13 +156,7 @@ class ElevenLabsSpeech:
         self.max_bytes = MAX_FILE_BYTES
         self.max_seconds = MAX_DURATION_S
         self._sleep = sleep
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            headers={"xi-api-key": api_key, "user-agent": f"NarratorStudio/{__version__}"},
-            timeout=httpx.Timeout(timeout, connect=15.0),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._client = new_client(self.base_url, api_key, timeout, transport)
 
     def __repr__(self) -> str:
         return f"ElevenLabsSpeech(base_url={self.base_url!r})"
@@ -212,27 +208,15 @@ class ElevenLabsSpeech:
                         from None
             except (RateLimited, ServiceError) as exc:
                 error: EngineError = exc
-            except httpx.TimeoutException:
-                error = ServiceError("ElevenLabs did not answer in time")
-            except httpx.ConnectError:
-                if attempt >= min(self.max_retries, 2):
-                    raise EngineUnavailable(
-                        f"Could not reach ElevenLabs at {self.base_url}: check your connection "
-                        "(or use the offline engine)."
-                    ) from None
-                error = ServiceError("could not connect to ElevenLabs")
-            except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                error = ServiceError(f"the connection to ElevenLabs failed ({type(exc).__name__})")
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                error = transport_error(exc, attempt, self.max_retries, self.base_url)
             finally:
                 if hasattr(content, "close"):
                     content.close()
             if attempt >= self.max_retries:
                 raise type(error)(str(error).replace("; retrying", "")
                                   + f" (gave up after {attempt + 1} attempts)") from None
-            hinted = getattr(error, "retry_after", None)
-            delay = min(hinted, self.backoff_cap) if hinted is not None else (
-                min(self.backoff_cap, self.backoff_base * 2 ** attempt)
-                * (0.5 + random.random() / 2))
+            delay = backoff_delay(attempt, error, self.backoff_base, self.backoff_cap)
             log.info("retrying %s in %.2fs: %s", path, delay, error)
             attempt += 1
             if cancel is not None:
