@@ -45,7 +45,8 @@ def chapter_ranges(text: str) -> list[int]:
     return numbers
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """Parse a command-line whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -72,7 +73,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--model", metavar="ID", help="set the project's model (ElevenLabs)")
     p.add_argument("--voice", metavar="ID",
                    help="set the engine voice of the project's default voice (see 'studio voices')")
-    p.add_argument("--concurrency", type=_positive, metavar="N",
+    p.add_argument("--concurrency", type=positive_int, metavar="N",
                    help="requests in flight (default: from your plan)")
     p.add_argument("--dry-run", action="store_true",
                    help="print the characters and credits it would spend; send nothing")

@@ -7,19 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from studio.cli_render import positive_int
 from studio.core.errors import StudioError
 
 SUBCOMMANDS = ("transcribe", "align", "subtitles")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
-    return value
 
 
 def add_parsers(sub: Any) -> None:
@@ -36,7 +27,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--engine", choices=("offline", "elevenlabs"), default=None,
                    help="default: elevenlabs when an API key is configured, else offline")
     p.add_argument("--language", metavar="L", help="ISO-639 language code (default: detect)")
-    p.add_argument("--speakers", type=_positive_int, metavar="N",
+    p.add_argument("--speakers", type=positive_int, metavar="N",
                    help="at most N speakers (turns on diarisation; ElevenLabs only)")
     p.add_argument("--multichannel", action="store_true",
                    help="one speaker per channel, up to 5 (ElevenLabs only)")
@@ -68,9 +59,9 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("transcript", metavar="TRANSCRIPT", type=Path)
     p.add_argument("--format", choices=("srt", "vtt"), required=True)
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT")
-    p.add_argument("--max-chars", type=_positive_int, default=42, metavar="N",
+    p.add_argument("--max-chars", type=positive_int, default=42, metavar="N",
                    help="characters per line (default 42)")
-    p.add_argument("--max-lines", type=_positive_int, default=2, metavar="N",
+    p.add_argument("--max-lines", type=positive_int, default=2, metavar="N",
                    help="lines per cue (default 2)")
     p.add_argument("--min-duration", type=float, default=1.0, metavar="S")
     p.add_argument("--max-duration", type=float, default=7.0, metavar="S")
@@ -84,10 +75,22 @@ def _check_output(output: Path, inputs: tuple[Path, ...], force: bool) -> None:
         check(output, source, None, force)
 
 
+def _speech_client(key: str | None, settings: Any) -> Any:
+    """Return the ElevenLabs Speech to Text / Forced Alignment client, or say why not."""
+    from studio.core.engines import AuthError
+    from studio.core.settings import resolve_base_url
+    from studio.core.transcript.elevenlabs import ElevenLabsSpeech
+
+    if not key:
+        raise AuthError("No ElevenLabs API key is configured: set ELEVENLABS_API_KEY, "
+                        "store one in Settings, or use --engine offline.")
+    return ElevenLabsSpeech(key, resolve_base_url(settings))
+
+
 def cmd_transcribe(args: argparse.Namespace) -> int:
     """Run ``studio transcribe``."""
     from studio.cli import write_atomic
-    from studio.core.settings import load_settings, resolve_api_key, resolve_base_url
+    from studio.core.settings import load_settings, resolve_api_key
     from studio.core.transcript.io import dumps
     from studio.core.transcript.media import probe
 
@@ -99,18 +102,15 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if engine is None:
         engine = "elevenlabs" if key else "offline"
     if engine == "elevenlabs":
-        from studio.core.engines import AuthError
-        from studio.core.transcript.elevenlabs import ElevenLabsSpeech, TranscriptionOptions
+        from studio.core.transcript.elevenlabs import TranscriptionOptions
 
-        if not key:
-            raise AuthError("No ElevenLabs API key is configured: set ELEVENLABS_API_KEY, "
-                            "store one in Settings, or use --engine offline.")
+        client = _speech_client(key, settings)
         options = TranscriptionOptions(
             language=args.language, diarize=bool(args.speakers) and not args.multichannel,
             num_speakers=args.speakers, multichannel=args.multichannel,
             tag_audio_events=not args.no_audio_events,
         )
-        with ElevenLabsSpeech(key, resolve_base_url(settings)) as client:
+        with client:
             transcript = client.transcribe(args.media, options)
     else:
         if args.language and args.language.lower() not in ("en", "eng", "en-us"):
@@ -161,16 +161,10 @@ def cmd_align(args: argparse.Namespace) -> int:
     if rules and args.engine == "elevenlabs":
         raise StudioError("--lexicon works with the offline aligner only (--engine offline)")
     if args.engine == "elevenlabs":
-        from studio.core.engines import AuthError
-        from studio.core.settings import load_settings, resolve_api_key, resolve_base_url
-        from studio.core.transcript.elevenlabs import ElevenLabsSpeech
+        from studio.core.settings import load_settings, resolve_api_key
 
         settings = load_settings()
-        key, _ = resolve_api_key(settings)
-        if not key:
-            raise AuthError("No ElevenLabs API key is configured: set ELEVENLABS_API_KEY, "
-                            "store one in Settings, or use --engine offline.")
-        with ElevenLabsSpeech(key, resolve_base_url(settings)) as client:
+        with _speech_client(resolve_api_key(settings)[0], settings) as client:
             words = client.align(args.media, text)
     else:
         try:
