@@ -275,6 +275,26 @@ def parse_output_format(fmt: str) -> tuple[str, int, int | None]:
     return parts[0], int(parts[1]), (int(parts[2]) if len(parts) > 2 else None)
 
 
+def _speech_headers(fake: Any, request_id: str, cost: int, current: int,
+                    history_id: str | None) -> list[tuple[str, str]]:
+    """Return the headers every speech answer carries (contract: request id, cost, load)."""
+    headers = [
+        ("request-id", request_id),
+        ("character-cost", str(cost)),
+        ("current-concurrent-requests", str(current)),
+        ("maximum-concurrent-requests", str(fake.max_concurrency)),
+    ]
+    if history_id is not None:
+        headers.append(("history-item-id", history_id))
+    return headers
+
+
+def _audio_pieces(fake: Any, audio: bytes, endpoint: str) -> list[bytes]:
+    """Return ``audio`` in the pieces it is sent in: the stream endpoint's chunk size."""
+    step = fake.chunk_size if endpoint == "stream" else 65536
+    return [audio[i:i + step] for i in range(0, len(audio), step)]
+
+
 def _content_type(fmt: str) -> str:
     codec = fmt.split("_")[0]
     return {
@@ -1713,19 +1733,11 @@ class _Handler(BaseHTTPRequestHandler):
         voiced = bytes(1 if ch.isalnum() else 0 for ch in speech.spoken)
         audio = _render_audio(fmt, voiced, slot_s)
 
-        headers = [
-            ("request-id", request_id),
-            ("character-cost", str(cost)),
-            ("current-concurrent-requests", str(current)),
-            ("maximum-concurrent-requests", str(fake.max_concurrency)),
-        ]
-        if history_id is not None:
-            headers.append(("history-item-id", history_id))
+        headers = _speech_headers(fake, request_id, cost, current, history_id)
 
         if endpoint in ("convert", "stream"):
             headers.insert(0, ("content-type", _content_type(fmt)))
-            step = fake.chunk_size if endpoint == "stream" else 65536
-            pieces = [audio[i:i + step] for i in range(0, len(audio), step)]
+            pieces = _audio_pieces(fake, audio, endpoint)
         elif endpoint == "with-timestamps":
             headers.insert(0, ("content-type", "application/json"))
             doc = {"audio_base64": base64.b64encode(audio).decode("ascii"),
@@ -2158,15 +2170,10 @@ class _Handler(BaseHTTPRequestHandler):
                              "character_start_index": at, "character_end_index": at + len(t),
                              "dialogue_input_index": n})
             at += len(t) + 1
-        headers = [("request-id", request_id), ("character-cost", str(cost)),
-                   ("current-concurrent-requests", str(current)),
-                   ("maximum-concurrent-requests", str(fake.max_concurrency))]
-        if history_id is not None:
-            headers.append(("history-item-id", history_id))
+        headers = _speech_headers(fake, request_id, cost, current, history_id)
         if endpoint in ("convert", "stream"):
             headers.insert(0, ("content-type", _content_type(fmt)))
-            step = fake.chunk_size if endpoint == "stream" else 65536
-            pieces = [audio[i:i + step] for i in range(0, len(audio), step)]
+            pieces = _audio_pieces(fake, audio, endpoint)
         elif endpoint == "with-timestamps":
             headers.insert(0, ("content-type", "application/json"))
             doc = {"audio_base64": base64.b64encode(audio).decode("ascii"),

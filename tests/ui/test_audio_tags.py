@@ -8,13 +8,12 @@ import pytest
 from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QApplication
 
-from studio.core.sample import create_sample_project
 from studio.ui import commands
 from studio.ui.audio_tags import ranked_completions
 from studio.ui.delegates import BlockDelegate, ParagraphEditor
 from studio.ui.main_window import MainWindow
-from studio.ui.player import NullSink
 from tests.ui.looks import restore_look
+from tests.ui.windows import shown_sample_window
 
 
 @pytest.fixture(autouse=True)
@@ -25,13 +24,7 @@ def _paths(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
-    w = MainWindow(player_sink=NullSink())
-    qtbot.addWidget(w)
-    w.open_project(create_sample_project(tmp_path / "sample.studio"))
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_sample_window(qtbot, tmp_path)
 
 
 def _use_model(window: MainWindow, model_id: str) -> None:

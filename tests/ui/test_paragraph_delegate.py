@@ -12,13 +12,12 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from studio.core.model import BlockStatus
-from studio.core.sample import create_sample_project
 from studio.ui import theme
 from studio.ui.delegates import BlockDelegate, ParagraphEditor, status_colour
 from studio.ui.main_window import MainWindow
 from studio.ui.models import FAILED, GENERATING, STATUS_ROLE
-from studio.ui.player import NullSink
 from tests.ui.looks import restore_look
+from tests.ui.windows import shown_sample_window
 
 STATUSES = (BlockStatus.UNCONVERTED, BlockStatus.CONVERTED, BlockStatus.STALE, GENERATING,
             FAILED)
@@ -37,13 +36,7 @@ def _restore_look(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
-    w = MainWindow(player_sink=NullSink())
-    qtbot.addWidget(w)
-    w.open_project(create_sample_project(tmp_path / "sample.studio"))
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_sample_window(qtbot, tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,11 +12,10 @@ from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from studio.core.sample import create_sample_project
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
-from studio.ui.player import NullSink
 from tests.ui.looks import restore_look
+from tests.ui.windows import shown_sample_window
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +33,7 @@ def _restore_look(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path) -> MainWindow:  # type: ignore[no-untyped-def]
-    w = MainWindow(player_sink=NullSink())
-    qtbot.addWidget(w)
-    w.open_project(create_sample_project(tmp_path / "sample.studio"))
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    return w
+    return shown_sample_window(qtbot, tmp_path)
 
 
 def _lightness(widget: QWidget) -> float:
